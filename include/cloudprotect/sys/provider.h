@@ -1,0 +1,96 @@
+/*
+ * libcloudprotect - the provider backend interface, for people who write
+ * backends. A backend is a versioned table of operations (think
+ * sqlite3_vfs): new operations are appended, and the core calls an
+ * operation only when the table's version says it is there. An operation
+ * left NULL makes the public call fail with CP_EUNSUPPORTED.
+ */
+#ifndef CLOUDPROTECT_SYS_PROVIDER_H
+#define CLOUDPROTECT_SYS_PROVIDER_H
+
+#include "../provider.h"
+
+CP_BEGIN_DECL
+
+/**
+ * A block reader. Backends embed this as the first member of their own
+ * struct and fill it in; the core calls through it.
+ */
+struct cp_block_reader {
+	unsigned int version;
+	uint64_t size;
+	uint32_t block_size;
+	/** Read exactly len bytes at offset; must be thread-safe. */
+	int (*read)(cp_block_reader *self, uint64_t offset, void *buf, size_t len);
+	/** Ranges that may hold data; NULL means "all of it". */
+	int (*allocated)(cp_block_reader *self, cp_block_range_cb cb, void *payload);
+	void (*free)(cp_block_reader *self);
+};
+
+#define CP_BLOCK_READER_VERSION 1
+
+/** A block writer; embedded like cp_block_reader. */
+struct cp_block_writer {
+	unsigned int version;
+	uint64_t size;
+	uint32_t block_size;
+	unsigned int flags; /**< CP_BLOCK_WRITER_* */
+	/** Write len bytes at offset; must be thread-safe. */
+	int (*write)(cp_block_writer *self, uint64_t offset, const void *buf, size_t len);
+	/** Finish; *id_out may receive a malloc'd id of what was made. */
+	int (*commit)(cp_block_writer *self, char **id_out);
+	/** Free; abort and clean up when commit was not called or failed. */
+	void (*free)(cp_block_writer *self);
+};
+
+#define CP_BLOCK_WRITER_VERSION 1
+
+/** One provider backend. All operations get the state that open made. */
+typedef struct cp_provider_ops {
+	unsigned int version;
+	const char *name;        /**< "local", "aws", ... */
+	const char *description; /**< one line for `cloudprotect providers` */
+
+	int (*open)(void **state, cp_ctx *ctx, const char *config_json);
+	void (*close)(void *state);
+
+	int (*inventory)(void *state, const cp_inventory_filter *filter,
+			 cp_resource_cb cb, void *payload);
+
+	int (*snapshot_create)(void *state, const char *resource_id,
+			       const cp_snapshot_create_options *opts,
+			       cp_snapshot_cb cb, void *payload);
+	int (*snapshot_list)(void *state, const char *resource_id,
+			     cp_snapshot_cb cb, void *payload);
+	int (*snapshot_get)(void *state, const char *snapshot_id,
+			    cp_snapshot_cb cb, void *payload);
+	int (*snapshot_delete)(void *state, const char *snapshot_id);
+	int (*snapshot_copy)(void *state, const char *snapshot_id, const char *region,
+			     cp_snapshot_cb cb, void *payload);
+	int (*tag)(void *state, const char *id, const cp_tag *tags, size_t ntags);
+
+	int (*snapshot_open)(void *state, const char *snapshot_id, cp_block_reader **out);
+	int (*snapshot_changed_blocks)(void *state, const char *base_snapshot_id,
+				       const char *snapshot_id,
+				       cp_block_range_cb cb, void *payload);
+
+	int (*disk_create)(void *state, const cp_disk_create_options *opts,
+			   cp_block_writer **out);
+} cp_provider_ops;
+
+#define CP_PROVIDER_OPS_VERSION 1
+
+/**
+ * Register a backend under ops->name. ops must outlive the process (a
+ * static table). Registering a name twice fails with CP_EEXISTS.
+ */
+CP_EXTERN(int) cp_provider_register(const cp_provider_ops *ops);
+
+/** The state a backend's open() made, for backend-specific extensions. */
+CP_EXTERN(void *) cp_provider_state(cp_provider *provider);
+CP_EXTERN(cp_ctx *) cp_provider_ctx(cp_provider *provider);
+CP_EXTERN(const cp_provider_ops *) cp_provider_get_ops(cp_provider *provider);
+
+CP_END_DECL
+
+#endif

@@ -1,0 +1,221 @@
+/*
+ * Files and block devices as block sources and restore targets. Regular
+ * files are read sparse-aware (SEEK_DATA) and restored into a temporary
+ * sibling that replaces the target only on commit.
+ */
+#include "cloudprotect/sys/provider.h"
+#include "error.h"
+#include "fs.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define FILE_BLOCK_SIZE (512u * 1024u)
+#define RANGES_PER_PAGE 256
+
+typedef struct {
+	cp_block_reader base;
+	int fd;
+	int is_regular;
+	char *path;
+} file_reader;
+
+static int file_read(cp_block_reader *self, uint64_t offset, void *buf, size_t len)
+{
+	file_reader *r = (file_reader *)self;
+	return cp_fs_pread_full(r->fd, buf, len, offset, r->path);
+}
+
+static int file_allocated(cp_block_reader *self, cp_block_range_cb cb, void *payload)
+{
+	file_reader *r = (file_reader *)self;
+	cp_block_range page[RANGES_PER_PAGE];
+	size_t n = 0;
+	uint64_t pos = 0;
+	while (r->is_regular && pos < self->size) {
+		off_t data = lseek(r->fd, (off_t)pos, SEEK_DATA);
+		if (data < 0) {
+			if (errno == ENXIO)
+				break;
+			/* No SEEK_DATA on this filesystem: everything may hold data. */
+			page[0].offset = pos;
+			page[0].length = self->size - pos;
+			n = 1;
+			break;
+		}
+		off_t hole = lseek(r->fd, data, SEEK_HOLE);
+		if (hole < 0 || (uint64_t)hole > self->size)
+			hole = (off_t)self->size;
+		page[n].offset = (uint64_t)data;
+		page[n].length = (uint64_t)(hole - data);
+		pos = (uint64_t)hole;
+		if (++n == RANGES_PER_PAGE) {
+			int rc = cb(page, n, payload);
+			if (rc)
+				return rc;
+			n = 0;
+		}
+	}
+	if (!r->is_regular && self->size) {
+		page[0].offset = 0;
+		page[0].length = self->size;
+		n = 1;
+	}
+	return n ? cb(page, n, payload) : 0;
+}
+
+static void file_reader_free(cp_block_reader *self)
+{
+	file_reader *r = (file_reader *)self;
+	close(r->fd);
+	free(r->path);
+	free(r);
+}
+
+static int device_size(int fd, const struct stat *st, uint64_t *size)
+{
+	if (S_ISREG(st->st_mode)) {
+		*size = (uint64_t)st->st_size;
+		return 0;
+	}
+	if (S_ISBLK(st->st_mode))
+		return ioctl(fd, BLKGETSIZE64, size) ? -1 : 0;
+	errno = EINVAL;
+	return -1;
+}
+
+int cp_block_reader_open_file(cp_block_reader **out, const char *path)
+{
+	*out = NULL;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return cp_error_set_os(CP_EIO, errno, "cannot open source '%s'", path);
+	struct stat st;
+	uint64_t size = 0;
+	if (fstat(fd, &st) || (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode))) {
+		close(fd);
+		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
+				    "source '%s' is not a regular file or block device", path);
+	}
+	if (device_size(fd, &st, &size)) {
+		int e = errno;
+		close(fd);
+		return cp_error_set_os(CP_EIO, e, "cannot get the size of '%s'", path);
+	}
+	file_reader *r = calloc(1, sizeof(*r));
+	if (!r || !(r->path = strdup(path))) {
+		free(r);
+		close(fd);
+		return cp_error_oom();
+	}
+	r->fd = fd;
+	r->is_regular = S_ISREG(st.st_mode);
+	r->base.version = CP_BLOCK_READER_VERSION;
+	r->base.size = size;
+	r->base.block_size = FILE_BLOCK_SIZE;
+	r->base.read = file_read;
+	r->base.allocated = file_allocated;
+	r->base.free = file_reader_free;
+	posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	*out = &r->base;
+	return 0;
+}
+
+typedef struct {
+	cp_block_writer base;
+	int fd;
+	char *path;      /* the target */
+	char *tmp_path;  /* what we write into; NULL for a device */
+	int committed;
+} file_writer;
+
+static int file_write(cp_block_writer *self, uint64_t offset, const void *buf, size_t len)
+{
+	file_writer *w = (file_writer *)self;
+	return cp_fs_pwrite_full(w->fd, buf, len, offset, w->tmp_path ? w->tmp_path : w->path);
+}
+
+static int file_commit(cp_block_writer *self, char **id_out)
+{
+	file_writer *w = (file_writer *)self;
+	if (fsync(w->fd))
+		return cp_error_set_os(CP_EIO, errno, "cannot flush '%s'", w->path);
+	if (w->tmp_path) {
+		if (rename(w->tmp_path, w->path))
+			return cp_error_set_os(CP_EIO, errno, "cannot rename '%s' to '%s'",
+					       w->tmp_path, w->path);
+		int rc = cp_fs_fsync_parent(w->path);
+		if (rc)
+			return rc;
+	}
+	w->committed = 1;
+	*id_out = strdup(w->path);
+	return *id_out ? 0 : cp_error_oom();
+}
+
+static void file_writer_free(cp_block_writer *self)
+{
+	file_writer *w = (file_writer *)self;
+	close(w->fd);
+	if (w->tmp_path && !w->committed)
+		unlink(w->tmp_path);
+	free(w->tmp_path);
+	free(w->path);
+	free(w);
+}
+
+int cp_block_writer_open_file(cp_block_writer **out, const char *path, uint64_t size)
+{
+	*out = NULL;
+	struct stat st;
+	file_writer *w = calloc(1, sizeof(*w));
+	if (!w || !(w->path = strdup(path))) {
+		free(w);
+		return cp_error_oom();
+	}
+	w->fd = -1;
+	if (stat(path, &st) == 0 && S_ISBLK(st.st_mode)) {
+		uint64_t dev_size = 0;
+		w->fd = open(path, O_WRONLY | O_CLOEXEC);
+		if (w->fd < 0 || device_size(w->fd, &st, &dev_size)) {
+			int e = errno;
+			file_writer_free(&w->base);
+			return cp_error_set_os(CP_EIO, e, "cannot open block device '%s'", path);
+		}
+		if (dev_size < size) {
+			file_writer_free(&w->base);
+			return cp_error_set(CP_ENOSPC, CP_ERRCLASS_INVALID,
+					    "block device '%s' holds %llu bytes but the backup needs %llu; "
+					    "use a device at least that large",
+					    path, (unsigned long long)dev_size, (unsigned long long)size);
+		}
+		w->base.flags = CP_BLOCK_WRITER_MUST_WRITE_ZEROS;
+	} else {
+		int rc = cp_fs_temp_sibling(&w->tmp_path, &w->fd, path);
+		if (rc) {
+			file_writer_free(&w->base);
+			return rc;
+		}
+		if (ftruncate(w->fd, (off_t)size)) {
+			int e = errno;
+			file_writer_free(&w->base);
+			return cp_error_set_os(CP_EIO, e, "cannot size '%s' to %llu bytes", path,
+					       (unsigned long long)size);
+		}
+	}
+	w->base.version = CP_BLOCK_WRITER_VERSION;
+	w->base.size = size;
+	w->base.block_size = FILE_BLOCK_SIZE;
+	w->base.write = file_write;
+	w->base.commit = file_commit;
+	w->base.free = file_writer_free;
+	*out = &w->base;
+	return 0;
+}
