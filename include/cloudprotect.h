@@ -5,10 +5,10 @@
 #ifndef CLOUDPROTECT_H
 #define CLOUDPROTECT_H
 
+#include "cloudprotect/backup.h"
 #include "cloudprotect/common.h"
+#include "cloudprotect/local.h"
 #include "cloudprotect/provider.h"
 #include "cloudprotect/repository.h"
-#include "cloudprotect/backup.h"
-#include "cloudprotect/local.h"
 
 #endif

@@ -20,7 +20,8 @@ static int check_range(uint64_t size, uint64_t offset, size_t len, const char *w
 		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
 				    "%s of %zu bytes at offset %llu is past the end of the disk "
 				    "(%llu bytes)",
-				    what, len, (unsigned long long)offset, (unsigned long long)size);
+				    what, len, (unsigned long long)offset,
+				    (unsigned long long)size);
 	return 0;
 }
 
@@ -38,7 +39,7 @@ int cp_block_reader_allocated(cp_block_reader *reader, cp_block_range_cb cb, voi
 		return reader->allocated(reader, cb, payload);
 	if (!reader->size)
 		return 0;
-	cp_block_range all = { 0, reader->size };
+	cp_block_range all = {0, reader->size};
 	return cb(&all, 1, payload);
 }
 

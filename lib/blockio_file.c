@@ -131,8 +131,8 @@ int cp_block_reader_open_file(cp_block_reader **out, const char *path)
 typedef struct {
 	cp_block_writer base;
 	int fd;
-	char *path;      /* the target */
-	char *tmp_path;  /* what we write into; NULL for a device */
+	char *path;	/* the target */
+	char *tmp_path; /* what we write into; NULL for a device */
 	int committed;
 } file_writer;
 
@@ -191,10 +191,11 @@ int cp_block_writer_open_file(cp_block_writer **out, const char *path, uint64_t 
 		}
 		if (dev_size < size) {
 			file_writer_free(&w->base);
-			return cp_error_set(CP_ENOSPC, CP_ERRCLASS_INVALID,
-					    "block device '%s' holds %llu bytes but the backup needs %llu; "
-					    "use a device at least that large",
-					    path, (unsigned long long)dev_size, (unsigned long long)size);
+			return cp_error_set(
+				CP_ENOSPC, CP_ERRCLASS_INVALID,
+				"block device '%s' holds %llu bytes but the backup needs %llu; "
+				"use a device at least that large",
+				path, (unsigned long long)dev_size, (unsigned long long)size);
 		}
 		w->base.flags = CP_BLOCK_WRITER_MUST_WRITE_ZEROS;
 	} else {

@@ -29,9 +29,10 @@ void cp_version_numbers(int *major, int *minor, int *patch)
 int cp_ctx_options_init(cp_ctx_options *opts, unsigned int version)
 {
 	if (version != CP_CTX_OPTIONS_VERSION)
-		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
-				    "cp_ctx_options version %u is not supported (this library knows %u)",
-				    version, CP_CTX_OPTIONS_VERSION);
+		return cp_error_set(
+			CP_EINVALID, CP_ERRCLASS_INVALID,
+			"cp_ctx_options version %u is not supported (this library knows %u)",
+			version, CP_CTX_OPTIONS_VERSION);
 	cp_ctx_options init = CP_CTX_OPTIONS_INIT;
 	*opts = init;
 	return 0;
@@ -41,9 +42,10 @@ int cp_ctx_new(cp_ctx **out, const cp_ctx_options *opts)
 {
 	*out = NULL;
 	if (opts && opts->version != CP_CTX_OPTIONS_VERSION)
-		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
-				    "cp_ctx_options version %u is not supported (this library knows %u)",
-				    opts->version, CP_CTX_OPTIONS_VERSION);
+		return cp_error_set(
+			CP_EINVALID, CP_ERRCLASS_INVALID,
+			"cp_ctx_options version %u is not supported (this library knows %u)",
+			opts->version, CP_CTX_OPTIONS_VERSION);
 	int rc = cp_registry_init();
 	if (rc)
 		return rc;

@@ -18,13 +18,13 @@ int cp_fs_pread_full(int fd, void *buf, size_t len, uint64_t offset, const char 
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return cp_error_set_os(CP_EIO, errno, "cannot read '%s' at offset %llu", path,
-					       (unsigned long long)offset);
+			return cp_error_set_os(CP_EIO, errno, "cannot read '%s' at offset %llu",
+					       path, (unsigned long long)offset);
 		}
 		if (n == 0)
 			return cp_error_set(CP_EIO, CP_ERRCLASS_OS,
-					    "'%s' ended early at offset %llu (was it truncated?)", path,
-					    (unsigned long long)offset);
+					    "'%s' ended early at offset %llu (was it truncated?)",
+					    path, (unsigned long long)offset);
 		p += n;
 		len -= (size_t)n;
 		offset += (uint64_t)n;
@@ -40,8 +40,8 @@ int cp_fs_pwrite_full(int fd, const void *buf, size_t len, uint64_t offset, cons
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			return cp_error_set_os(CP_EIO, errno, "cannot write '%s' at offset %llu", path,
-					       (unsigned long long)offset);
+			return cp_error_set_os(CP_EIO, errno, "cannot write '%s' at offset %llu",
+					       path, (unsigned long long)offset);
 		}
 		p += n;
 		len -= (size_t)n;
@@ -61,7 +61,8 @@ int cp_fs_mkdir_p(const char *path, unsigned int mode)
 			*p = '\0';
 			if (mkdir(copy, mode) && errno != EEXIST) {
 				int e = errno;
-				int rc = cp_error_set_os(CP_EIO, e, "cannot create directory '%s'", copy);
+				int rc = cp_error_set_os(CP_EIO, e, "cannot create directory '%s'",
+							 copy);
 				free(copy);
 				return rc;
 			}
@@ -123,7 +124,8 @@ int cp_fs_write_atomic(const char *path, const void *data, size_t len, int exclu
 		/* link() fails when the target exists, unlike rename(). */
 		if (link(tmp, path)) {
 			if (errno == EEXIST)
-				rc = cp_error_set(CP_EEXISTS, CP_ERRCLASS_OS, "'%s' already exists", path);
+				rc = cp_error_set(CP_EEXISTS, CP_ERRCLASS_OS, "'%s' already exists",
+						  path);
 			else
 				rc = cp_error_set_os(CP_EIO, errno, "cannot create '%s'", path);
 		}

@@ -15,8 +15,8 @@ int cp_json_parse(yajl_val *out, const char *text, const char *what)
 		char *nl = strchr(err, '\n');
 		if (nl)
 			*nl = '\0';
-		return cp_error_set(CP_EINVALID, CP_ERRCLASS_CONFIG, "%s is not valid JSON: %s", what,
-				    err[0] ? err : "parse error");
+		return cp_error_set(CP_EINVALID, CP_ERRCLASS_CONFIG, "%s is not valid JSON: %s",
+				    what, err[0] ? err : "parse error");
 	}
 	return 0;
 }
@@ -147,6 +147,7 @@ int cp_json_writer_finish(cp_json_writer *w, cp_buf *out)
 	const unsigned char *text = NULL;
 	size_t len = 0;
 	if (yajl_gen_get_buf(w->gen, &text, &len) != yajl_gen_status_ok)
-		return cp_error_set(CP_ERROR, CP_ERRCLASS_INVALID, "internal error: unbalanced JSON");
+		return cp_error_set(CP_ERROR, CP_ERRCLASS_INVALID,
+				    "internal error: unbalanced JSON");
 	return cp_buf_put(out, text, len);
 }

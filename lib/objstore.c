@@ -20,10 +20,11 @@ int cp_objstore_open(cp_objstore **out, cp_ctx *ctx, const char *url, int create
 		return rc;
 	const char *sep = url ? strstr(url, "://") : NULL;
 	if (!sep || sep == url || (size_t)(sep - url) >= 16)
-		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
-				    "'%s' is not a repository URL; use file:///path, s3://bucket/prefix, "
-				    "azblob://account/container/prefix or gs://bucket/prefix",
-				    url ? url : "(none)");
+		return cp_error_set(
+			CP_EINVALID, CP_ERRCLASS_INVALID,
+			"'%s' is not a repository URL; use file:///path, s3://bucket/prefix, "
+			"azblob://account/container/prefix or gs://bucket/prefix",
+			url ? url : "(none)");
 	char scheme[16];
 	memcpy(scheme, url, (size_t)(sep - url));
 	scheme[sep - url] = '\0';

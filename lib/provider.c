@@ -67,7 +67,8 @@ int cp_provider_open(cp_provider **out, cp_ctx *ctx, const char *name, const cha
 	if (rc)
 		return rc;
 	if (!name || !*name)
-		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID, "no provider named; use --provider NAME");
+		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
+				    "no provider named; use --provider NAME");
 	const cp_provider_ops *ops = cp_registry_provider(name);
 	if (!ops) {
 		char known[256];
@@ -152,14 +153,16 @@ int cp_snapshot_create(cp_provider *provider, const char *resource_id,
 					      cb, payload);
 }
 
-int cp_snapshot_list(cp_provider *provider, const char *resource_id, cp_snapshot_cb cb, void *payload)
+int cp_snapshot_list(cp_provider *provider, const char *resource_id, cp_snapshot_cb cb,
+		     void *payload)
 {
 	if (!provider->ops->snapshot_list)
 		return unsupported(provider, "listing snapshots");
 	return provider->ops->snapshot_list(provider->state, resource_id, cb, payload);
 }
 
-int cp_snapshot_get(cp_provider *provider, const char *snapshot_id, cp_snapshot_cb cb, void *payload)
+int cp_snapshot_get(cp_provider *provider, const char *snapshot_id, cp_snapshot_cb cb,
+		    void *payload)
 {
 	int rc = need_id(snapshot_id, "snapshot id");
 	if (rc)

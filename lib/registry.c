@@ -18,9 +18,10 @@ static int builtins_rc;
 static int check_version(unsigned int have, unsigned int min, const char *what, const char *name)
 {
 	if (have < min || have > 1000)
-		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
-				    "%s backend '%s' has table version %u; this library needs %u or later",
-				    what, name, have, min);
+		return cp_error_set(
+			CP_EINVALID, CP_ERRCLASS_INVALID,
+			"%s backend '%s' has table version %u; this library needs %u or later",
+			what, name, have, min);
 	return 0;
 }
 
@@ -37,7 +38,8 @@ int cp_provider_register(const cp_provider_ops *ops)
 		if (!strcmp(providers[i]->name, ops->name)) {
 			pthread_mutex_unlock(&lock);
 			return cp_error_set(CP_EEXISTS, CP_ERRCLASS_PROVIDER,
-					    "a provider named '%s' is already registered", ops->name);
+					    "a provider named '%s' is already registered",
+					    ops->name);
 		}
 	}
 	if (nproviders == MAX_BACKENDS) {
@@ -69,7 +71,8 @@ int cp_objstore_register(const cp_objstore_ops *ops)
 	}
 	if (nstores == MAX_BACKENDS) {
 		pthread_mutex_unlock(&lock);
-		return cp_error_set(CP_ERROR, CP_ERRCLASS_OBJSTORE, "too many object store backends");
+		return cp_error_set(CP_ERROR, CP_ERRCLASS_OBJSTORE,
+				    "too many object store backends");
 	}
 	stores[nstores++] = ops;
 	pthread_mutex_unlock(&lock);

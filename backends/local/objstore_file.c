@@ -68,7 +68,8 @@ static int file_open(void **state, cp_ctx *ctx, const char *url, int create)
 			return rc;
 	} else if (!S_ISDIR(st.st_mode)) {
 		return cp_error_set(CP_EINVALID, CP_ERRCLASS_OBJSTORE,
-				    "'%s' is not a directory; a file:// repository is a directory", path);
+				    "'%s' is not a directory; a file:// repository is a directory",
+				    path);
 	}
 	file_store *s = calloc(1, sizeof(*s));
 	if (!s || !(s->root = strdup(path))) {
@@ -126,11 +127,12 @@ static int file_get(void *state, const char *key, uint64_t offset, uint64_t leng
 		rc = cp_error_set_os(CP_EIO, errno, "cannot stat '%s'", path);
 	} else if (offset > (uint64_t)st.st_size ||
 		   (length && length > (uint64_t)st.st_size - offset)) {
-		rc = cp_error_set(CP_ECORRUPT, CP_ERRCLASS_OBJSTORE,
-				  "object '%s' is %lld bytes, too short for %llu bytes at offset %llu "
-				  "(truncated?)",
-				  key, (long long)st.st_size, (unsigned long long)length,
-				  (unsigned long long)offset);
+		rc = cp_error_set(
+			CP_ECORRUPT, CP_ERRCLASS_OBJSTORE,
+			"object '%s' is %lld bytes, too short for %llu bytes at offset %llu "
+			"(truncated?)",
+			key, (long long)st.st_size, (unsigned long long)length,
+			(unsigned long long)offset);
 	} else {
 		uint64_t n = length ? length : (uint64_t)st.st_size - offset;
 		rc = cp_buf_grow(out, out->size + (size_t)n);
@@ -268,10 +270,10 @@ static int fw_commit(cp_objstore_writer *self)
 		return cp_error_set_os(CP_EIO, errno, "cannot flush '%s'", w->tmp);
 	if (w->create_only) {
 		if (link(w->tmp, w->path))
-			return errno == EEXIST
-				       ? cp_error_set(CP_EEXISTS, CP_ERRCLASS_OBJSTORE,
-						      "'%s' already exists", w->path)
-				       : cp_error_set_os(CP_EIO, errno, "cannot create '%s'", w->path);
+			return errno == EEXIST ? cp_error_set(CP_EEXISTS, CP_ERRCLASS_OBJSTORE,
+							      "'%s' already exists", w->path)
+					       : cp_error_set_os(CP_EIO, errno,
+								 "cannot create '%s'", w->path);
 		unlink(w->tmp);
 	} else if (rename(w->tmp, w->path)) {
 		return cp_error_set_os(CP_EIO, errno, "cannot rename '%s' into place", w->tmp);

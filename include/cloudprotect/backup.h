@@ -13,18 +13,18 @@ CP_BEGIN_DECL
 
 /** One backup as listed. Strings are owned by the list it came in. */
 typedef struct cp_backup_info {
-	const char *id;            /**< hex manifest id */
-	const char *parent_id;     /**< backup this one is incremental to, or NULL */
-	const char *source;        /**< what was backed up: path or resource id */
-	const char *provider;      /**< provider name, or NULL for a file/device */
-	const char *snapshot_id;   /**< provider snapshot it was read from, or NULL */
-	const char *instance_id;   /**< instance the disk belonged to, or NULL */
-	const char *group_id;      /**< consistency group, or NULL */
+	const char *id;		 /**< hex manifest id */
+	const char *parent_id;	 /**< backup this one is incremental to, or NULL */
+	const char *source;	 /**< what was backed up: path or resource id */
+	const char *provider;	 /**< provider name, or NULL for a file/device */
+	const char *snapshot_id; /**< provider snapshot it was read from, or NULL */
+	const char *instance_id; /**< instance the disk belonged to, or NULL */
+	const char *group_id;	 /**< consistency group, or NULL */
 	const char *hostname;
-	int64_t time;              /**< unix seconds the backup started */
-	uint64_t size;             /**< disk size, bytes */
-	uint64_t data_bytes;       /**< bytes not holes */
-	uint64_t new_bytes;        /**< bytes this backup added to the repository (stored) */
+	int64_t time;	     /**< unix seconds the backup started */
+	uint64_t size;	     /**< disk size, bytes */
+	uint64_t data_bytes; /**< bytes not holes */
+	uint64_t new_bytes;  /**< bytes this backup added to the repository (stored) */
 	uint32_t chunk_size;
 	const cp_tag *tags;
 	size_t ntags;
@@ -40,17 +40,17 @@ CP_EXTERN(int) cp_backup_list_get(cp_backup_list *out, cp_repository *repo);
 CP_EXTERN(void) cp_backup_list_dispose(cp_backup_list *list);
 
 /** Resolve "latest", a unique id prefix, or a full id to a full id (cp_free). */
-CP_EXTERN(int) cp_backup_resolve(char **id_out, cp_repository *repo, const char *ref,
-				 const char *source_filter);
+CP_EXTERN(int)
+cp_backup_resolve(char **id_out, cp_repository *repo, const char *ref, const char *source_filter);
 
 typedef struct cp_backup_options {
 	unsigned int version;
-	const char *source;        /**< what is backed up (path or resource id); required */
-	const char *provider;      /**< provider name for provider snapshots, or NULL */
+	const char *source;   /**< what is backed up (path or resource id); required */
+	const char *provider; /**< provider name for provider snapshots, or NULL */
 	const char *snapshot_id;
 	const char *instance_id;
 	const char *group_id;
-	const char *parent_id;     /**< incremental to this backup; NULL: full */
+	const char *parent_id; /**< incremental to this backup; NULL: full */
 	/**
 	 * Ranges changed since the parent's data (sorted or not). With a
 	 * parent and have_changed set, only these are read; the rest is taken
@@ -62,94 +62,111 @@ typedef struct cp_backup_options {
 	int have_changed;
 	const cp_tag *tags;
 	size_t ntags;
-	unsigned int threads;      /**< 0: the context's setting */
+	unsigned int threads; /**< 0: the context's setting */
 	cp_progress_cb progress_cb;
 	void *progress_payload;
 } cp_backup_options;
 
 #define CP_BACKUP_OPTIONS_VERSION 1
-#define CP_BACKUP_OPTIONS_INIT { CP_BACKUP_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, 0, NULL, NULL }
+#define CP_BACKUP_OPTIONS_INIT                                                                     \
+	{                                                                                          \
+		CP_BACKUP_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL,   \
+			0, 0, NULL, NULL                                                           \
+	}
 
 typedef struct cp_backup_stats {
-	uint64_t size;            /**< disk size */
-	uint64_t read_bytes;      /**< bytes read from the source */
-	uint64_t data_bytes;      /**< bytes not holes in the result */
+	uint64_t size;	     /**< disk size */
+	uint64_t read_bytes; /**< bytes read from the source */
+	uint64_t data_bytes; /**< bytes not holes in the result */
 	uint64_t new_chunks;
-	uint64_t new_raw_bytes;   /**< raw bytes of chunks new to the repository */
-	uint64_t new_stored_bytes;/**< those after compression and encryption */
+	uint64_t new_raw_bytes;	   /**< raw bytes of chunks new to the repository */
+	uint64_t new_stored_bytes; /**< those after compression and encryption */
 	uint64_t reused_chunks;
 	double seconds;
 } cp_backup_stats;
 
 /** Back up a block source; *id_out receives the new backup id (cp_free). stats may be NULL. */
-CP_EXTERN(int) cp_backup_create(char **id_out, cp_backup_stats *stats, cp_repository *repo,
-				cp_block_reader *source, const cp_backup_options *opts);
+CP_EXTERN(int)
+cp_backup_create(char **id_out, cp_backup_stats *stats, cp_repository *repo,
+		 cp_block_reader *source, const cp_backup_options *opts);
 
 /**
  * Back up a provider snapshot. With parent_id set and the parent made from
  * an earlier snapshot of the same disk, only the blocks the provider
  * reports changed are read.
  */
-CP_EXTERN(int) cp_backup_snapshot(char **id_out, cp_backup_stats *stats, cp_repository *repo,
-				  cp_provider *provider, const char *snapshot_id,
-				  const cp_backup_options *opts);
+CP_EXTERN(int)
+cp_backup_snapshot(char **id_out, cp_backup_stats *stats, cp_repository *repo,
+		   cp_provider *provider, const char *snapshot_id, const cp_backup_options *opts);
 
 typedef struct cp_restore_options {
 	unsigned int version;
 	unsigned int threads;
-	int verify;               /**< re-read nothing, but check every chunk id (always on) */
+	int verify; /**< re-read nothing, but check every chunk id (always on) */
 	cp_progress_cb progress_cb;
 	void *progress_payload;
 } cp_restore_options;
 
 #define CP_RESTORE_OPTIONS_VERSION 1
-#define CP_RESTORE_OPTIONS_INIT { CP_RESTORE_OPTIONS_VERSION, 0, 1, NULL, NULL }
+#define CP_RESTORE_OPTIONS_INIT                                                                    \
+	{                                                                                          \
+		CP_RESTORE_OPTIONS_VERSION, 0, 1, NULL, NULL                                       \
+	}
 
 /** Restore a backup into a block writer (which the caller commits). */
-CP_EXTERN(int) cp_restore(cp_repository *repo, const char *backup_id, cp_block_writer *target,
-			  const cp_restore_options *opts);
+CP_EXTERN(int)
+cp_restore(cp_repository *repo, const char *backup_id, cp_block_writer *target,
+	   const cp_restore_options *opts);
 
 typedef struct cp_check_options {
 	unsigned int version;
-	int read_data;            /**< download and verify every chunk */
+	int read_data; /**< download and verify every chunk */
 	cp_progress_cb progress_cb;
 	void *progress_payload;
 } cp_check_options;
 
 #define CP_CHECK_OPTIONS_VERSION 1
-#define CP_CHECK_OPTIONS_INIT { CP_CHECK_OPTIONS_VERSION, 0, NULL, NULL }
+#define CP_CHECK_OPTIONS_INIT                                                                      \
+	{                                                                                          \
+		CP_CHECK_OPTIONS_VERSION, 0, NULL, NULL                                            \
+	}
 
 /** Receives one problem found by check. */
 typedef void (*cp_check_problem_cb)(const char *object_key, const char *problem, void *payload);
 
 typedef struct cp_check_result {
 	uint64_t backups, indexes, packs, chunks;
-	uint64_t problems;        /**< 0 means the repository is sound */
+	uint64_t problems;	     /**< 0 means the repository is sound */
 	uint64_t unreferenced_packs; /**< harmless; prune removes them */
 } cp_check_result;
 
 /** Check the repository; returns CP_ECORRUPT when problems were found. */
-CP_EXTERN(int) cp_check(cp_repository *repo, const cp_check_options *opts,
-			cp_check_problem_cb problem_cb, void *payload, cp_check_result *result);
+CP_EXTERN(int)
+cp_check(cp_repository *repo, const cp_check_options *opts, cp_check_problem_cb problem_cb,
+	 void *payload, cp_check_result *result);
 
 typedef struct cp_forget_options {
 	unsigned int version;
 	unsigned int keep_last, keep_hourly, keep_daily, keep_weekly, keep_monthly, keep_yearly;
-	const char *source;       /**< only backups of this source; NULL: group by source */
+	const char *source; /**< only backups of this source; NULL: group by source */
 	int dry_run;
-	int64_t now;              /**< 0: the current time (for tests) */
+	int64_t now; /**< 0: the current time (for tests) */
 } cp_forget_options;
 
 #define CP_FORGET_OPTIONS_VERSION 1
-#define CP_FORGET_OPTIONS_INIT { CP_FORGET_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, NULL, 0, 0 }
+#define CP_FORGET_OPTIONS_INIT                                                                     \
+	{                                                                                          \
+		CP_FORGET_OPTIONS_VERSION, 0, 0, 0, 0, 0, 0, NULL, 0, 0                            \
+	}
 
 /** Receives each backup with the decision: keep (with the reason) or remove. */
 typedef void (*cp_forget_cb)(const cp_backup_info *backup, int keep, const char *reason,
 			     void *payload);
 
 /** Forget backups by GFS rules, or exactly the ids given (ids non-NULL). */
-CP_EXTERN(int) cp_forget(cp_repository *repo, const cp_forget_options *opts,
-			 const char *const *ids, cp_forget_cb cb, void *payload);
+CP_EXTERN(int)
+cp_forget(cp_repository *repo, const cp_forget_options *opts, const char *const *ids,
+	  cp_forget_cb cb, void *payload);
 
 typedef struct cp_prune_options {
 	unsigned int version;
@@ -159,7 +176,10 @@ typedef struct cp_prune_options {
 } cp_prune_options;
 
 #define CP_PRUNE_OPTIONS_VERSION 1
-#define CP_PRUNE_OPTIONS_INIT { CP_PRUNE_OPTIONS_VERSION, 0, NULL, NULL }
+#define CP_PRUNE_OPTIONS_INIT                                                                      \
+	{                                                                                          \
+		CP_PRUNE_OPTIONS_VERSION, 0, NULL, NULL                                            \
+	}
 
 typedef struct cp_prune_stats {
 	uint64_t packs_removed, packs_rewritten, packs_kept_locked;
@@ -171,8 +191,9 @@ typedef struct cp_prune_stats {
 CP_EXTERN(int) cp_prune(cp_repository *repo, const cp_prune_options *opts, cp_prune_stats *stats);
 
 /** Copy backups (ids, or all when NULL) to another repository, deduplicating. */
-CP_EXTERN(int) cp_backup_copy(cp_repository *dst, cp_repository *src, const char *const *ids,
-			      cp_progress_cb progress_cb, void *payload);
+CP_EXTERN(int)
+cp_backup_copy(cp_repository *dst, cp_repository *src, const char *const *ids,
+	       cp_progress_cb progress_cb, void *payload);
 
 CP_END_DECL
 

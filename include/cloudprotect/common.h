@@ -10,7 +10,7 @@
 
 #ifdef __cplusplus
 #define CP_BEGIN_DECL extern "C" {
-#define CP_END_DECL }
+#define CP_END_DECL   }
 #else
 #define CP_BEGIN_DECL
 #define CP_END_DECL
@@ -27,22 +27,22 @@ CP_BEGIN_DECL
 /** Error codes. Every fallible function returns 0 or one of these. */
 typedef enum {
 	CP_OK = 0,
-	CP_ERROR = -1,       /**< generic failure; see cp_error_last() */
-	CP_ENOTFOUND = -3,   /**< the named thing does not exist */
-	CP_EEXISTS = -4,     /**< the thing to create already exists */
-	CP_EINVALID = -5,    /**< bad input: arguments, URL, config, policy */
-	CP_EAUTH = -6,       /**< credentials missing, wrong or not allowed */
-	CP_EPASSWORD = -7,   /**< wrong repository password */
-	CP_ECORRUPT = -8,    /**< stored data fails verification */
-	CP_ENOSPC = -9,      /**< no space left on the target */
-	CP_ECANCELLED = -10, /**< cancelled by a progress callback */
-	CP_ELOCKED = -11,    /**< held by another process; retry later */
+	CP_ERROR = -1,	       /**< generic failure; see cp_error_last() */
+	CP_ENOTFOUND = -3,     /**< the named thing does not exist */
+	CP_EEXISTS = -4,       /**< the thing to create already exists */
+	CP_EINVALID = -5,      /**< bad input: arguments, URL, config, policy */
+	CP_EAUTH = -6,	       /**< credentials missing, wrong or not allowed */
+	CP_EPASSWORD = -7,     /**< wrong repository password */
+	CP_ECORRUPT = -8,      /**< stored data fails verification */
+	CP_ENOSPC = -9,	       /**< no space left on the target */
+	CP_ECANCELLED = -10,   /**< cancelled by a progress callback */
+	CP_ELOCKED = -11,      /**< held by another process; retry later */
 	CP_EUNSUPPORTED = -12, /**< the backend cannot do this */
-	CP_ETHROTTLED = -13, /**< the cloud kept throttling past the budget */
-	CP_ETIMEOUT = -14,   /**< an operation ran out of time */
-	CP_EIO = -15,        /**< local or network I/O failed */
-	CP_ENOMEM = -16,     /**< out of memory */
-	CP_EBUSY = -17,      /**< not ready yet (e.g. snapshot still pending) */
+	CP_ETHROTTLED = -13,   /**< the cloud kept throttling past the budget */
+	CP_ETIMEOUT = -14,     /**< an operation ran out of time */
+	CP_EIO = -15,	       /**< local or network I/O failed */
+	CP_ENOMEM = -16,       /**< out of memory */
+	CP_EBUSY = -17,	       /**< not ready yet (e.g. snapshot still pending) */
 } cp_error_code;
 
 /** Which layer reported an error. */
@@ -63,10 +63,10 @@ typedef enum {
 
 /** Details of the last error on the calling thread. */
 typedef struct cp_error {
-	int code;               /**< a cp_error_code */
-	int klass;              /**< a cp_error_class */
-	const char *message;    /**< what failed and how to fix it; never NULL */
-	int http_status;        /**< HTTP status when a cloud answered, else 0 */
+	int code;		/**< a cp_error_code */
+	int klass;		/**< a cp_error_class */
+	const char *message;	/**< what failed and how to fix it; never NULL */
+	int http_status;	/**< HTTP status when a cloud answered, else 0 */
 	const char *cloud_code; /**< the cloud's error code, or NULL */
 	const char *request_id; /**< the cloud's request id, or NULL */
 } cp_error;
@@ -98,16 +98,15 @@ typedef enum {
 } cp_log_level;
 
 /** Receives one log line. Never contains secrets. */
-typedef void (*cp_log_cb)(cp_log_level level, const char *message,
-			  void *payload);
+typedef void (*cp_log_cb)(cp_log_level level, const char *message, void *payload);
 
 /** What a long operation reports as it goes. */
 typedef struct cp_progress {
-	const char *phase;   /**< "snapshot", "read", "upload", "restore", ... */
-	uint64_t done;       /**< units done so far (bytes unless stated) */
-	uint64_t total;      /**< units in all, 0 when unknown */
-	uint64_t stored;     /**< bytes newly stored (after dedup/compress) */
-	const char *item;    /**< what is being worked on, or NULL */
+	const char *phase; /**< "snapshot", "read", "upload", "restore", ... */
+	uint64_t done;	   /**< units done so far (bytes unless stated) */
+	uint64_t total;	   /**< units in all, 0 when unknown */
+	uint64_t stored;   /**< bytes newly stored (after dedup/compress) */
+	const char *item;  /**< what is being worked on, or NULL */
 } cp_progress;
 
 /** Progress callback; return non-zero to cancel (CP_ECANCELLED). */
@@ -117,14 +116,17 @@ typedef struct cp_ctx cp_ctx;
 
 typedef struct cp_ctx_options {
 	unsigned int version;
-	cp_log_cb log_cb;        /**< NULL: no logging */
+	cp_log_cb log_cb; /**< NULL: no logging */
 	void *log_payload;
-	cp_log_level log_level;  /**< lines above this level are dropped */
-	unsigned int threads;    /**< worker threads for data paths; 0 = auto */
+	cp_log_level log_level; /**< lines above this level are dropped */
+	unsigned int threads;	/**< worker threads for data paths; 0 = auto */
 } cp_ctx_options;
 
 #define CP_CTX_OPTIONS_VERSION 1
-#define CP_CTX_OPTIONS_INIT { CP_CTX_OPTIONS_VERSION, NULL, NULL, CP_LOG_INFO, 0 }
+#define CP_CTX_OPTIONS_INIT                                                                        \
+	{                                                                                          \
+		CP_CTX_OPTIONS_VERSION, NULL, NULL, CP_LOG_INFO, 0                                 \
+	}
 
 /** Initialise an options struct to its defaults. */
 CP_EXTERN(int) cp_ctx_options_init(cp_ctx_options *opts, unsigned int version);

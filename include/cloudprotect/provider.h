@@ -41,7 +41,7 @@ typedef struct cp_resource {
 	const char *region;
 	const char *account;
 	const char *parent_id; /**< instance a disk is attached to, or NULL */
-	uint64_t size;         /**< bytes (disks: capacity; vms: sum of disks) */
+	uint64_t size;	       /**< bytes (disks: capacity; vms: sum of disks) */
 	const cp_tag *tags;
 	size_t ntags;
 } cp_resource;
@@ -53,13 +53,16 @@ typedef struct cp_inventory_filter {
 	unsigned int version;
 	const char *const *ids; /**< NULL-terminated, or NULL for any */
 	const char *const *regions;
-	const cp_tag *tags;     /**< all must match; value NULL matches any */
+	const cp_tag *tags; /**< all must match; value NULL matches any */
 	size_t ntags;
-	int kind;               /**< a cp_resource_kind, or -1 for any */
+	int kind; /**< a cp_resource_kind, or -1 for any */
 } cp_inventory_filter;
 
 #define CP_INVENTORY_FILTER_VERSION 1
-#define CP_INVENTORY_FILTER_INIT { CP_INVENTORY_FILTER_VERSION, NULL, NULL, NULL, 0, -1 }
+#define CP_INVENTORY_FILTER_INIT                                                                   \
+	{                                                                                          \
+		CP_INVENTORY_FILTER_VERSION, NULL, NULL, NULL, 0, -1                               \
+	}
 
 typedef enum {
 	CP_SNAPSHOT_PENDING = 0,
@@ -74,11 +77,11 @@ typedef struct cp_snapshot {
 	const char *id;
 	const char *resource_id; /**< the disk it was taken of */
 	const char *instance_id; /**< the instance the disk belonged to, or NULL */
-	const char *group_id;    /**< snapshots taken together share it, or NULL */
+	const char *group_id;	 /**< snapshots taken together share it, or NULL */
 	const char *region;
-	uint64_t size;           /**< bytes */
-	uint32_t block_size;     /**< granularity of block listing, bytes */
-	int64_t created;         /**< unix seconds */
+	uint64_t size;	     /**< bytes */
+	uint32_t block_size; /**< granularity of block listing, bytes */
+	int64_t created;     /**< unix seconds */
 	cp_snapshot_state state;
 	const cp_tag *tags;
 	size_t ntags;
@@ -96,8 +99,7 @@ typedef struct cp_block_range {
  * Receives one page of ranges, sorted by offset, not overlapping.
  * Return non-zero to stop.
  */
-typedef int (*cp_block_range_cb)(const cp_block_range *ranges, size_t count,
-				 void *payload);
+typedef int (*cp_block_range_cb)(const cp_block_range *ranges, size_t count, void *payload);
 
 /** Names of the built-in and registered providers, NULL-terminated. */
 CP_EXTERN(int) cp_provider_names(const char *const **out);
@@ -106,86 +108,92 @@ CP_EXTERN(int) cp_provider_names(const char *const **out);
  * Open a provider by name ("local", "aws", ...). config is a JSON object
  * whose fields the provider documents (NULL or "" for defaults).
  */
-CP_EXTERN(int) cp_provider_open(cp_provider **out, cp_ctx *ctx,
-				const char *name, const char *config_json);
+CP_EXTERN(int)
+cp_provider_open(cp_provider **out, cp_ctx *ctx, const char *name, const char *config_json);
 CP_EXTERN(void) cp_provider_free(cp_provider *provider);
 CP_EXTERN(const char *) cp_provider_name(const cp_provider *provider);
 
 /** Stream the inventory through cb. filter may be NULL. */
-CP_EXTERN(int) cp_provider_inventory(cp_provider *provider,
-				     const cp_inventory_filter *filter,
-				     cp_resource_cb cb, void *payload);
+CP_EXTERN(int)
+cp_provider_inventory(cp_provider *provider, const cp_inventory_filter *filter, cp_resource_cb cb,
+		      void *payload);
 
 typedef struct cp_snapshot_create_options {
 	unsigned int version;
 	const char *description;
 	const cp_tag *tags;
 	size_t ntags;
-	int wait;                 /**< return only once the snapshot is readable */
+	int wait; /**< return only once the snapshot is readable */
 	cp_progress_cb progress_cb;
 	void *progress_payload;
 } cp_snapshot_create_options;
 
 #define CP_SNAPSHOT_CREATE_OPTIONS_VERSION 1
-#define CP_SNAPSHOT_CREATE_OPTIONS_INIT { CP_SNAPSHOT_CREATE_OPTIONS_VERSION, NULL, NULL, 0, 1, NULL, NULL }
+#define CP_SNAPSHOT_CREATE_OPTIONS_INIT                                                            \
+	{                                                                                          \
+		CP_SNAPSHOT_CREATE_OPTIONS_VERSION, NULL, NULL, 0, 1, NULL, NULL                   \
+	}
 
 /**
  * Snapshot a resource. For an instance, every attached disk is
  * snapshotted at one point in time (one consistency group) and cb is
  * called once per disk snapshot; for a disk, once.
  */
-CP_EXTERN(int) cp_snapshot_create(cp_provider *provider, const char *resource_id,
-				  const cp_snapshot_create_options *opts,
-				  cp_snapshot_cb cb, void *payload);
+CP_EXTERN(int)
+cp_snapshot_create(cp_provider *provider, const char *resource_id,
+		   const cp_snapshot_create_options *opts, cp_snapshot_cb cb, void *payload);
 
 /** List snapshots, of one resource (disk or instance) or all (NULL). */
-CP_EXTERN(int) cp_snapshot_list(cp_provider *provider, const char *resource_id,
-				cp_snapshot_cb cb, void *payload);
+CP_EXTERN(int)
+cp_snapshot_list(cp_provider *provider, const char *resource_id, cp_snapshot_cb cb, void *payload);
 
 /** Look up one snapshot. */
-CP_EXTERN(int) cp_snapshot_get(cp_provider *provider, const char *snapshot_id,
-			       cp_snapshot_cb cb, void *payload);
+CP_EXTERN(int)
+cp_snapshot_get(cp_provider *provider, const char *snapshot_id, cp_snapshot_cb cb, void *payload);
 
 CP_EXTERN(int) cp_snapshot_delete(cp_provider *provider, const char *snapshot_id);
 
 /** Copy a snapshot to another region; cb receives the copy. */
-CP_EXTERN(int) cp_snapshot_copy(cp_provider *provider, const char *snapshot_id,
-				const char *region, cp_snapshot_cb cb, void *payload);
+CP_EXTERN(int)
+cp_snapshot_copy(cp_provider *provider, const char *snapshot_id, const char *region,
+		 cp_snapshot_cb cb, void *payload);
 
 /** Set (replace) tags on a resource or snapshot. */
-CP_EXTERN(int) cp_provider_tag(cp_provider *provider, const char *id,
-			       const cp_tag *tags, size_t ntags);
+CP_EXTERN(int)
+cp_provider_tag(cp_provider *provider, const char *id, const cp_tag *tags, size_t ntags);
 
 /** Open a snapshot's blocks for reading. */
-CP_EXTERN(int) cp_snapshot_open(cp_block_reader **out, cp_provider *provider,
-				const char *snapshot_id);
+CP_EXTERN(int)
+cp_snapshot_open(cp_block_reader **out, cp_provider *provider, const char *snapshot_id);
 
 /**
  * Ranges that differ between base and snapshot (both of one disk
  * lineage), as EBS ListChangedBlocks reports them. CP_EUNSUPPORTED when
  * the provider cannot tell exactly; callers then read everything.
  */
-CP_EXTERN(int) cp_snapshot_changed_blocks(cp_provider *provider,
-					  const char *base_snapshot_id,
-					  const char *snapshot_id,
-					  cp_block_range_cb cb, void *payload);
+CP_EXTERN(int)
+cp_snapshot_changed_blocks(cp_provider *provider, const char *base_snapshot_id,
+			   const char *snapshot_id, cp_block_range_cb cb, void *payload);
 
 typedef struct cp_disk_create_options {
 	unsigned int version;
 	const char *name;
-	const char *region;   /**< NULL: the provider's default */
-	uint64_t size;        /**< bytes */
+	const char *region; /**< NULL: the provider's default */
+	uint64_t size;	    /**< bytes */
 	const cp_tag *tags;
 	size_t ntags;
 	const char *attach_to; /**< instance id to attach the new disk to, or NULL */
 } cp_disk_create_options;
 
 #define CP_DISK_CREATE_OPTIONS_VERSION 1
-#define CP_DISK_CREATE_OPTIONS_INIT { CP_DISK_CREATE_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0, NULL }
+#define CP_DISK_CREATE_OPTIONS_INIT                                                                \
+	{                                                                                          \
+		CP_DISK_CREATE_OPTIONS_VERSION, NULL, NULL, 0, NULL, 0, NULL                       \
+	}
 
 /** Start a new disk to be filled with blocks (a restore target). */
-CP_EXTERN(int) cp_disk_create(cp_block_writer **out, cp_provider *provider,
-			      const cp_disk_create_options *opts);
+CP_EXTERN(int)
+cp_disk_create(cp_block_writer **out, cp_provider *provider, const cp_disk_create_options *opts);
 
 /* Block readers and writers: sources and targets of image data. */
 
@@ -194,11 +202,11 @@ CP_EXTERN(int) cp_block_reader_open_file(cp_block_reader **out, const char *path
 CP_EXTERN(uint64_t) cp_block_reader_size(const cp_block_reader *reader);
 CP_EXTERN(uint32_t) cp_block_reader_block_size(const cp_block_reader *reader);
 /** Read exactly len bytes at offset; safe to call from several threads. */
-CP_EXTERN(int) cp_block_reader_read(cp_block_reader *reader, uint64_t offset,
-				    void *buf, size_t len);
+CP_EXTERN(int)
+cp_block_reader_read(cp_block_reader *reader, uint64_t offset, void *buf, size_t len);
 /** Ranges that may hold data (others read as zeros); all of it when unknown. */
-CP_EXTERN(int) cp_block_reader_allocated(cp_block_reader *reader,
-					 cp_block_range_cb cb, void *payload);
+CP_EXTERN(int)
+cp_block_reader_allocated(cp_block_reader *reader, cp_block_range_cb cb, void *payload);
 CP_EXTERN(void) cp_block_reader_free(cp_block_reader *reader);
 
 /** Writer flags. */
@@ -209,13 +217,12 @@ CP_EXTERN(void) cp_block_reader_free(cp_block_reader *reader);
  * regular file is created (or truncated) and written sparse; a block
  * device must be at least size bytes and gets zeros written into holes.
  */
-CP_EXTERN(int) cp_block_writer_open_file(cp_block_writer **out, const char *path,
-					 uint64_t size);
+CP_EXTERN(int) cp_block_writer_open_file(cp_block_writer **out, const char *path, uint64_t size);
 CP_EXTERN(uint64_t) cp_block_writer_size(const cp_block_writer *writer);
 CP_EXTERN(unsigned int) cp_block_writer_flags(const cp_block_writer *writer);
 /** Write len bytes at offset; safe to call from several threads. */
-CP_EXTERN(int) cp_block_writer_write(cp_block_writer *writer, uint64_t offset,
-				     const void *buf, size_t len);
+CP_EXTERN(int)
+cp_block_writer_write(cp_block_writer *writer, uint64_t offset, const void *buf, size_t len);
 /** Make the written data durable; *id_out (may be NULL) gets the new resource id (cp_free). */
 CP_EXTERN(int) cp_block_writer_commit(cp_block_writer *writer, char **id_out);
 /** Free; a writer not committed is aborted and what it made is removed. */

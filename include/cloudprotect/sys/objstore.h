@@ -21,7 +21,10 @@ typedef struct cp_buf {
 	size_t asize;
 } cp_buf;
 
-#define CP_BUF_INIT { NULL, 0, 0 }
+#define CP_BUF_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 
 CP_EXTERN(int) cp_buf_grow(cp_buf *buf, size_t target_size);
 CP_EXTERN(int) cp_buf_put(cp_buf *buf, const void *data, size_t len);
@@ -30,25 +33,27 @@ CP_EXTERN(void) cp_buf_dispose(cp_buf *buf);
 
 typedef struct cp_object_info {
 	uint64_t size;
-	int64_t mtime;           /**< unix seconds */
-	int64_t retain_until;    /**< unix seconds the object is locked until, 0 = not locked */
-	int archived;            /**< needs a rehydrate before it can be read */
-	char storage_class[32];  /**< "" when the store has none */
+	int64_t mtime;		/**< unix seconds */
+	int64_t retain_until;	/**< unix seconds the object is locked until, 0 = not locked */
+	int archived;		/**< needs a rehydrate before it can be read */
+	char storage_class[32]; /**< "" when the store has none */
 } cp_object_info;
 
 typedef struct cp_put_options {
 	unsigned int version;
-	int create_only;           /**< fail with CP_EEXISTS when the key exists */
-	int64_t retain_until;      /**< lock the object until then (unix s), 0 = no */
+	int create_only;	   /**< fail with CP_EEXISTS when the key exists */
+	int64_t retain_until;	   /**< lock the object until then (unix s), 0 = no */
 	const char *storage_class; /**< NULL: the store's default */
 } cp_put_options;
 
 #define CP_PUT_OPTIONS_VERSION 1
-#define CP_PUT_OPTIONS_INIT { CP_PUT_OPTIONS_VERSION, 0, 0, NULL }
+#define CP_PUT_OPTIONS_INIT                                                                        \
+	{                                                                                          \
+		CP_PUT_OPTIONS_VERSION, 0, 0, NULL                                                 \
+	}
 
 /** Receives one listed key (relative to the store root); non-zero stops. */
-typedef int (*cp_object_list_cb)(const char *key, const cp_object_info *info,
-				 void *payload);
+typedef int (*cp_object_list_cb)(const char *key, const cp_object_info *info, void *payload);
 
 typedef struct cp_objstore_writer cp_objstore_writer;
 
@@ -67,7 +72,7 @@ struct cp_objstore_writer {
 
 typedef struct cp_objstore_ops {
 	unsigned int version;
-	const char *scheme;      /**< URL scheme: "file", "s3", "azblob", "gs" */
+	const char *scheme; /**< URL scheme: "file", "s3", "azblob", "gs" */
 	const char *description;
 
 	/** Open the store a URL names; create: make its root if missing. */
@@ -78,8 +83,7 @@ typedef struct cp_objstore_ops {
 	int (*put)(void *state, const char *key, const void *data, size_t len,
 		   const cp_put_options *opts);
 	/** Read length bytes at offset (length 0: to the end) into out. CP_ENOTFOUND if absent. */
-	int (*get)(void *state, const char *key, uint64_t offset, uint64_t length,
-		   cp_buf *out);
+	int (*get)(void *state, const char *key, uint64_t offset, uint64_t length, cp_buf *out);
 	int (*head)(void *state, const char *key, cp_object_info *info);
 	/** List keys starting with prefix, in no particular order. */
 	int (*list)(void *state, const char *prefix, cp_object_list_cb cb, void *payload);
@@ -101,17 +105,19 @@ typedef struct cp_objstore cp_objstore;
 CP_EXTERN(int) cp_objstore_open(cp_objstore **out, cp_ctx *ctx, const char *url, int create);
 CP_EXTERN(void) cp_objstore_close(cp_objstore *store);
 CP_EXTERN(const char *) cp_objstore_url(const cp_objstore *store);
-CP_EXTERN(int) cp_objstore_put(cp_objstore *store, const char *key, const void *data,
-			       size_t len, const cp_put_options *opts);
-CP_EXTERN(int) cp_objstore_get(cp_objstore *store, const char *key, uint64_t offset,
-			       uint64_t length, cp_buf *out);
+CP_EXTERN(int)
+cp_objstore_put(cp_objstore *store, const char *key, const void *data, size_t len,
+		const cp_put_options *opts);
+CP_EXTERN(int)
+cp_objstore_get(cp_objstore *store, const char *key, uint64_t offset, uint64_t length, cp_buf *out);
 CP_EXTERN(int) cp_objstore_head(cp_objstore *store, const char *key, cp_object_info *info);
-CP_EXTERN(int) cp_objstore_list(cp_objstore *store, const char *prefix,
-				cp_object_list_cb cb, void *payload);
+CP_EXTERN(int)
+cp_objstore_list(cp_objstore *store, const char *prefix, cp_object_list_cb cb, void *payload);
 CP_EXTERN(int) cp_objstore_remove(cp_objstore *store, const char *key);
 /** Streaming upload; falls back to buffering and put() for stores without writers. */
-CP_EXTERN(int) cp_objstore_writer_open(cp_objstore *store, const char *key,
-				       const cp_put_options *opts, cp_objstore_writer **out);
+CP_EXTERN(int)
+cp_objstore_writer_open(cp_objstore *store, const char *key, const cp_put_options *opts,
+			cp_objstore_writer **out);
 CP_EXTERN(int) cp_objstore_writer_write(cp_objstore_writer *writer, const void *data, size_t len);
 CP_EXTERN(int) cp_objstore_writer_commit(cp_objstore_writer *writer);
 CP_EXTERN(void) cp_objstore_writer_free(cp_objstore_writer *writer);

@@ -48,22 +48,21 @@ struct cp_block_writer {
 /** One provider backend. All operations get the state that open made. */
 typedef struct cp_provider_ops {
 	unsigned int version;
-	const char *name;        /**< "local", "aws", ... */
+	const char *name;	 /**< "local", "aws", ... */
 	const char *description; /**< one line for `cloudprotect providers` */
 
 	int (*open)(void **state, cp_ctx *ctx, const char *config_json);
 	void (*close)(void *state);
 
-	int (*inventory)(void *state, const cp_inventory_filter *filter,
-			 cp_resource_cb cb, void *payload);
+	int (*inventory)(void *state, const cp_inventory_filter *filter, cp_resource_cb cb,
+			 void *payload);
 
 	int (*snapshot_create)(void *state, const char *resource_id,
-			       const cp_snapshot_create_options *opts,
-			       cp_snapshot_cb cb, void *payload);
-	int (*snapshot_list)(void *state, const char *resource_id,
-			     cp_snapshot_cb cb, void *payload);
-	int (*snapshot_get)(void *state, const char *snapshot_id,
-			    cp_snapshot_cb cb, void *payload);
+			       const cp_snapshot_create_options *opts, cp_snapshot_cb cb,
+			       void *payload);
+	int (*snapshot_list)(void *state, const char *resource_id, cp_snapshot_cb cb,
+			     void *payload);
+	int (*snapshot_get)(void *state, const char *snapshot_id, cp_snapshot_cb cb, void *payload);
 	int (*snapshot_delete)(void *state, const char *snapshot_id);
 	int (*snapshot_copy)(void *state, const char *snapshot_id, const char *region,
 			     cp_snapshot_cb cb, void *payload);
@@ -71,11 +70,10 @@ typedef struct cp_provider_ops {
 
 	int (*snapshot_open)(void *state, const char *snapshot_id, cp_block_reader **out);
 	int (*snapshot_changed_blocks)(void *state, const char *base_snapshot_id,
-				       const char *snapshot_id,
-				       cp_block_range_cb cb, void *payload);
+				       const char *snapshot_id, cp_block_range_cb cb,
+				       void *payload);
 
-	int (*disk_create)(void *state, const cp_disk_create_options *opts,
-			   cp_block_writer **out);
+	int (*disk_create)(void *state, const cp_disk_create_options *opts, cp_block_writer **out);
 } cp_provider_ops;
 
 #define CP_PROVIDER_OPS_VERSION 1
