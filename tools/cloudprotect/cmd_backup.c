@@ -123,6 +123,20 @@ typedef struct {
 	int count;
 } snapshot_job;
 
+/* The engine picks a snapshot backup's parent itself; read back which one. */
+static char *chosen_parent(cp_repository *repo, const char *id)
+{
+	cp_backup_list list;
+	char *parent = NULL;
+	if (cp_backup_list_get(&list, repo))
+		return NULL;
+	for (size_t i = 0; i < list.count; i++)
+		if (!strcmp(list.items[i].id, id) && list.items[i].parent_id)
+			parent = strdup(list.items[i].parent_id);
+	cp_backup_list_dispose(&list);
+	return parent;
+}
+
 static int backup_one_snapshot(snapshot_job *job, const char *snapshot_id)
 {
 	cp_backup_stats st;
@@ -131,7 +145,9 @@ static int backup_one_snapshot(snapshot_job *job, const char *snapshot_id)
 	cli_progress_done(job->c);
 	if (rc)
 		return cli_fail(job->c, rc, "backup failed");
-	print_result(job->c, id, snapshot_id, snapshot_id, &st, job->opts->parent_id);
+	char *parent = chosen_parent(job->repo, id);
+	print_result(job->c, id, snapshot_id, snapshot_id, &st, parent);
+	free(parent);
 	cp_free(id);
 	return 0;
 }
