@@ -1,6 +1,7 @@
 #include "error.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,8 +39,26 @@ static void reset(void)
 	memset(&last, 0, sizeof(last));
 }
 
+/* Threads that exit with an error set would leak its text; a key destructor frees it. */
+static pthread_key_t exit_key;
+static pthread_once_t exit_key_once = PTHREAD_ONCE_INIT;
+
+static void free_at_thread_exit(void *unused)
+{
+	(void)unused;
+	reset();
+}
+
+static void make_exit_key(void)
+{
+	pthread_key_create(&exit_key, free_at_thread_exit);
+}
+
 static void publish(int code, int klass, char *message)
 {
+	pthread_once(&exit_key_once, make_exit_key);
+	if (!pthread_getspecific(exit_key))
+		pthread_setspecific(exit_key, &last);
 	reset();
 	last.message = message;
 	last.pub.code = code;
@@ -127,11 +146,7 @@ int cp_error_prefix(int code, const char *fmt, ...)
 
 int cp_error_oom(void)
 {
-	reset();
-	last.pub.code = CP_ENOMEM;
-	last.pub.klass = CP_ERRCLASS_NOMEMORY;
-	last.pub.message = "out of memory";
-	last.set = 1;
+	publish(CP_ENOMEM, CP_ERRCLASS_NOMEMORY, NULL);
 	return CP_ENOMEM;
 }
 

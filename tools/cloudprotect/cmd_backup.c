@@ -123,18 +123,20 @@ typedef struct {
 	int count;
 } snapshot_job;
 
-/* The engine picks a snapshot backup's parent itself; read back which one. */
-static char *chosen_parent(cp_repository *repo, const char *id)
+/* The engine picks a snapshot backup's parent and records the disk as source: read them back. */
+static void recorded(cp_repository *repo, const char *id, char **parent, char **source)
 {
 	cp_backup_list list;
-	char *parent = NULL;
+	*parent = *source = NULL;
 	if (cp_backup_list_get(&list, repo))
-		return NULL;
-	for (size_t i = 0; i < list.count; i++)
-		if (!strcmp(list.items[i].id, id) && list.items[i].parent_id)
-			parent = strdup(list.items[i].parent_id);
+		return;
+	for (size_t i = 0; i < list.count; i++) {
+		if (strcmp(list.items[i].id, id))
+			continue;
+		*parent = list.items[i].parent_id ? strdup(list.items[i].parent_id) : NULL;
+		*source = list.items[i].source ? strdup(list.items[i].source) : NULL;
+	}
 	cp_backup_list_dispose(&list);
-	return parent;
 }
 
 static int backup_one_snapshot(snapshot_job *job, const char *snapshot_id)
@@ -145,9 +147,11 @@ static int backup_one_snapshot(snapshot_job *job, const char *snapshot_id)
 	cli_progress_done(job->c);
 	if (rc)
 		return cli_fail(job->c, rc, "backup failed");
-	char *parent = chosen_parent(job->repo, id);
-	print_result(job->c, id, snapshot_id, snapshot_id, &st, parent);
+	char *parent, *source;
+	recorded(job->repo, id, &parent, &source);
+	print_result(job->c, id, source ? source : snapshot_id, snapshot_id, &st, parent);
 	free(parent);
+	free(source);
 	cp_free(id);
 	return 0;
 }
