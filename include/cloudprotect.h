@@ -7,7 +7,9 @@
 
 #include "cloudprotect/backup.h"
 #include "cloudprotect/common.h"
+#include "cloudprotect/cost.h"
 #include "cloudprotect/local.h"
+#include "cloudprotect/policy.h"
 #include "cloudprotect/provider.h"
 #include "cloudprotect/repository.h"
 

@@ -94,6 +94,12 @@ int cmd_forget(cli *c, int argc, char **argv);
 int cmd_prune(cli *c, int argc, char **argv);
 int cmd_copy(cli *c, int argc, char **argv);
 int cmd_unlock(cli *c, int argc, char **argv);
+int cmd_policy(cli *c, int argc, char **argv);
+int cmd_cost(cli *c, int argc, char **argv);
+int cmd_history(cli *c, int argc, char **argv);
+
+/* The policy state directory: given, CLOUDPROTECT_STATE_DIR, beside the local root, or XDG (malloc'd). */
+char *cli_state_dir(cli *c, const char *given);
 
 /* Run prune after forget (shared by forget --prune and prune). */
 int cli_run_prune(cli *c, cp_repository *repo, int dry_run);

@@ -21,6 +21,9 @@ static const cli_command commands[] = {
 	{ "prune", "remove data no backup references", cmd_prune },
 	{ "copy", "copy backups to another repository", cmd_copy },
 	{ "unlock", "remove stale locks", cmd_unlock },
+	{ "policy", "validate, plan, run or schedule a protection policy", cmd_policy },
+	{ "history", "list the runs policies recorded", cmd_history },
+	{ "cost", "estimate what a policy costs a month", cmd_cost },
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

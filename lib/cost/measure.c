@@ -1,0 +1,42 @@
+/* Measuring the stored ratio and the change rate from a repository's backups. */
+#include "cost_internal.h"
+
+#include <string.h>
+
+int cp_cost_measure_backups(const cp_backup_list *list, cp_cost_assumptions *a)
+{
+	double first_stored = 0, first_data = 0;
+	double later_new = 0, later_data_days = 0;
+	for (size_t i = 0; i < list->count; i++) {
+		const cp_backup_info *b = &list->items[i];
+		const cp_backup_info *prev = NULL;
+		if (!b->source || !b->data_bytes)
+			continue;
+		/* Items come oldest first: the previous backup of this source, if any. */
+		for (size_t j = i; j-- > 0 && !prev;)
+			if (list->items[j].source && !strcmp(list->items[j].source, b->source))
+				prev = &list->items[j];
+		if (!prev) {
+			first_stored += (double)b->new_bytes;
+			first_data += (double)b->data_bytes;
+			continue;
+		}
+		double days = (double)(b->time - prev->time) / 86400.0;
+		if (days < 1)
+			days = 1; /* backups less than a day apart: their change counts as a day's */
+		later_new += (double)b->new_bytes;
+		later_data_days += (double)b->data_bytes * days;
+	}
+	if (first_data <= 0)
+		return 0;
+	a->stored_ratio = first_stored / first_data;
+	if (a->stored_ratio <= 0)
+		a->stored_ratio = 0.01; /* all zeros or all duplicates: keep the model finite */
+	if (later_data_days > 0) {
+		/* new stored bytes = ratio * changed bytes, so changed/day = new / ratio / data-days */
+		double rate = later_new / a->stored_ratio / later_data_days;
+		a->daily_change_rate = rate > 1 ? 1 : rate;
+	}
+	a->measured = 1;
+	return 0;
+}
