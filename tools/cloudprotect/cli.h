@@ -42,7 +42,8 @@ typedef struct cli_command {
 /* Report the library's last error (or msg when none) on stderr; returns the exit status it maps to. */
 int cli_fail(cli *c, int rc, const char *what);
 /* Report a usage error naming the command; returns EXIT_USAGE. */
-int cli_usage_error(const char *command, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int cli_usage_error(const char *command, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 int cli_open_provider(cli *c);
 int cli_open_repository(cli *c, cp_repository **repo, int create);

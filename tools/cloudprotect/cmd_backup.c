@@ -10,7 +10,8 @@
 #define MAX_TAGS 64
 
 static const char usage_text[] =
-	"usage: cloudprotect backup PATH [--parent ID|latest] [--changed-blocks FILE] [--tag K=V]...\n"
+	"usage: cloudprotect backup PATH [--parent ID|latest] [--changed-blocks FILE] [--tag "
+	"K=V]...\n"
 	"       cloudprotect backup --snapshot SNAPSHOT_ID [--parent ID] [--tag K=V]...\n"
 	"       cloudprotect backup --resource RESOURCE_ID [--tag K=V]...\n"
 	"\n"
@@ -34,8 +35,8 @@ static int load_changed_blocks(const char *path, range_list *out)
 {
 	FILE *f = fopen(path, "r");
 	if (!f) {
-		fprintf(stderr, "cloudprotect: error: cannot open changed-block file '%s': %s\n", path,
-			strerror(errno));
+		fprintf(stderr, "cloudprotect: error: cannot open changed-block file '%s': %s\n",
+			path, strerror(errno));
 		return EXIT_USAGE;
 	}
 	char line[256];
@@ -49,11 +50,12 @@ static int load_changed_blocks(const char *path, range_list *out)
 		errno = 0;
 		unsigned long long off = strtoull(p, &end1, 0);
 		unsigned long long len = end1 ? strtoull(end1, &end2, 0) : 0;
-		if (errno || end1 == p || end2 == end1 || *(end2 + strspn(end2, " \t\r\n")) != '\0' ||
-		    strchr(p, '-')) {
+		if (errno || end1 == p || end2 == end1 ||
+		    *(end2 + strspn(end2, " \t\r\n")) != '\0' || strchr(p, '-')) {
 			fclose(f);
 			fprintf(stderr,
-				"cloudprotect: error: %s line %u: expected 'OFFSET LENGTH' in bytes, got: "
+				"cloudprotect: error: %s line %u: expected 'OFFSET LENGTH' in "
+				"bytes, got: "
 				"%s",
 				path, lineno, line);
 			return EXIT_USAGE;
@@ -112,7 +114,8 @@ static void print_result(cli *c, const char *id, const char *source, const char 
 			 rate, sizeof(rate)));
 	printf("  new data  %s in %llu chunks, stored as %s; %llu chunks reused\n",
 	       cli_human(st->new_raw_bytes, d, sizeof(d)), (unsigned long long)st->new_chunks,
-	       cli_human(st->new_stored_bytes, b, sizeof(b)), (unsigned long long)st->reused_chunks);
+	       cli_human(st->new_stored_bytes, b, sizeof(b)),
+	       (unsigned long long)st->reused_chunks);
 }
 
 typedef struct {
@@ -135,6 +138,7 @@ static void recorded(cp_repository *repo, const char *id, char **parent, char **
 			continue;
 		*parent = list.items[i].parent_id ? strdup(list.items[i].parent_id) : NULL;
 		*source = list.items[i].source ? strdup(list.items[i].source) : NULL;
+		break;
 	}
 	cp_backup_list_dispose(&list);
 }
@@ -174,13 +178,13 @@ static int backup_each_disk(const cp_snapshot *s, void *payload)
 int cmd_backup(cli *c, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "parent", required_argument, NULL, 'p' },
-		{ "changed-blocks", required_argument, NULL, 'c' },
-		{ "tag", required_argument, NULL, 't' },
-		{ "snapshot", required_argument, NULL, 's' },
-		{ "resource", required_argument, NULL, 'R' },
-		{ "full", no_argument, NULL, 'f' },
-		{ NULL, 0, NULL, 0 },
+		{"parent", required_argument, NULL, 'p'},
+		{"changed-blocks", required_argument, NULL, 'c'},
+		{"tag", required_argument, NULL, 't'},
+		{"snapshot", required_argument, NULL, 's'},
+		{"resource", required_argument, NULL, 'R'},
+		{"full", no_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0},
 	};
 	if (cli_wants_help(argc, argv, usage_text))
 		return EXIT_OK;
@@ -205,7 +209,8 @@ int cmd_backup(cli *c, int argc, char **argv)
 	}
 	int npaths = argc - optind;
 	if ((snapshot != NULL) + (resource != NULL) + (npaths > 0) != 1 || npaths > 1)
-		return cli_usage_error("backup", "give exactly one of PATH, --snapshot or --resource");
+		return cli_usage_error("backup",
+				       "give exactly one of PATH, --snapshot or --resource");
 	if (changed_file && !npaths)
 		return cli_usage_error("backup", "--changed-blocks goes with a PATH; for snapshots "
 						 "the provider reports changed blocks itself");
@@ -223,8 +228,8 @@ int cmd_backup(cli *c, int argc, char **argv)
 	o.progress_cb = cli_progress_cb;
 	o.progress_payload = c;
 	char *parent_id = NULL, *source = NULL;
-	range_list changed = { 0 };
-	int rc = 0;
+	range_list changed = {0};
+	int rc;
 
 	if (snapshot || resource) {
 		if ((status = cli_open_provider(c)))
@@ -234,7 +239,7 @@ int cmd_backup(cli *c, int argc, char **argv)
 			goto out;
 		}
 		o.parent_id = parent_id;
-		snapshot_job job = { c, repo, &o, 0, 0 };
+		snapshot_job job = {c, repo, &o, 0, 0};
 		if (snapshot) {
 			status = backup_one_snapshot(&job, snapshot);
 		} else {
@@ -263,12 +268,12 @@ int cmd_backup(cli *c, int argc, char **argv)
 	if (!full) {
 		rc = cp_backup_resolve(&parent_id, repo, parent ? parent : "latest", source);
 		if (rc && (parent || changed_file)) {
-			status = cli_fail(c, rc, parent ? "cannot find the parent backup"
-							: "--changed-blocks needs a parent backup of the "
-							  "same source");
+			status = cli_fail(c, rc,
+					  parent ? "cannot find the parent backup"
+						 : "--changed-blocks needs a parent backup of the "
+						   "same source");
 			goto out;
 		}
-		rc = 0;
 	}
 	o.source = source;
 	o.parent_id = parent_id;

@@ -67,7 +67,8 @@ int cmd_check(cli *c, int argc, char **argv)
 		       (unsigned long long)r.packs, (unsigned long long)r.chunks,
 		       o.read_data ? " (all data read)" : "");
 		if (r.unreferenced_packs)
-			printf("%llu packs are not referenced (left by interrupted backups); 'prune' "
+			printf("%llu packs are not referenced (left by interrupted backups); "
+			       "'prune' "
 			       "removes them\n",
 			       (unsigned long long)r.unreferenced_packs);
 		printf(r.problems ? "%llu problems found\n" : "no problems found\n",
@@ -75,8 +76,9 @@ int cmd_check(cli *c, int argc, char **argv)
 	}
 	if (rc == CP_ECORRUPT || r.problems) {
 		if (!c->json)
-			fprintf(stderr, "cloudprotect: error: the repository has %llu problems; backups "
-					"that need the damaged objects cannot be fully restored\n",
+			fprintf(stderr,
+				"cloudprotect: error: the repository has %llu problems; backups "
+				"that need the damaged objects cannot be fully restored\n",
 				(unsigned long long)r.problems);
 		return EXIT_CORRUPT;
 	}

@@ -15,9 +15,9 @@ static const char usage_text[] =
 int cmd_copy(cli *c, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "to", required_argument, NULL, 't' },
-		{ "to-password-file", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
+		{"to", required_argument, NULL, 't'},
+		{"to-password-file", required_argument, NULL, 'p'},
+		{NULL, 0, NULL, 0},
 	};
 	if (cli_wants_help(argc, argv, usage_text))
 		return EXIT_OK;
@@ -46,8 +46,9 @@ int cmd_copy(cli *c, int argc, char **argv)
 	} else {
 		to_pw = getenv("CLOUDPROTECT_TO_PASSWORD");
 		if (!to_pw || !*to_pw) {
-			status = cli_usage_error("copy", "no password for the target; use "
-							 "--to-password-file or CLOUDPROTECT_TO_PASSWORD");
+			status = cli_usage_error("copy",
+						 "no password for the target; use "
+						 "--to-password-file or CLOUDPROTECT_TO_PASSWORD");
 			goto out;
 		}
 	}

@@ -13,10 +13,11 @@ static const char forget_usage[] =
 	"Remove backups: the ones named, or all that no keep rule keeps (per source, GFS as in\n"
 	"restic). Data is freed only by 'prune' (or --prune).\n";
 
-static const char prune_usage[] = "usage: cloudprotect prune [--dry-run]\n"
-				  "\n"
-				  "Remove data that no backup references and repack sparse packs.\n"
-				  "Waits for no one: fails with exit status 11 while a backup runs.\n";
+static const char prune_usage[] =
+	"usage: cloudprotect prune [--dry-run]\n"
+	"\n"
+	"Remove data that no backup references and repack sparse packs.\n"
+	"Waits for no one: fails with exit status 11 while a backup runs.\n";
 
 static void print_decision(const cp_backup_info *b, int keep, const char *reason, void *payload)
 {
@@ -63,7 +64,8 @@ int cli_run_prune(cli *c, cp_repository *repo, int dry_run)
 		printf("%s %llu packs, repacked %llu, freed %s%s\n",
 		       dry_run ? "would remove" : "removed", (unsigned long long)st.packs_removed,
 		       (unsigned long long)st.packs_rewritten,
-		       cli_human(st.bytes_freed, freed, sizeof(freed)), dry_run ? " (dry run)" : "");
+		       cli_human(st.bytes_freed, freed, sizeof(freed)),
+		       dry_run ? " (dry run)" : "");
 		if (st.packs_kept_locked)
 			printf("%llu packs are still locked (immutability) and were kept\n",
 			       (unsigned long long)st.packs_kept_locked);
@@ -74,16 +76,16 @@ int cli_run_prune(cli *c, cp_repository *repo, int dry_run)
 int cmd_forget(cli *c, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "keep-last", required_argument, NULL, 'l' },
-		{ "keep-hourly", required_argument, NULL, 'H' },
-		{ "keep-daily", required_argument, NULL, 'd' },
-		{ "keep-weekly", required_argument, NULL, 'w' },
-		{ "keep-monthly", required_argument, NULL, 'm' },
-		{ "keep-yearly", required_argument, NULL, 'y' },
-		{ "source", required_argument, NULL, 's' },
-		{ "dry-run", no_argument, NULL, 'n' },
-		{ "prune", no_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 },
+		{"keep-last", required_argument, NULL, 'l'},
+		{"keep-hourly", required_argument, NULL, 'H'},
+		{"keep-daily", required_argument, NULL, 'd'},
+		{"keep-weekly", required_argument, NULL, 'w'},
+		{"keep-monthly", required_argument, NULL, 'm'},
+		{"keep-yearly", required_argument, NULL, 'y'},
+		{"source", required_argument, NULL, 's'},
+		{"dry-run", no_argument, NULL, 'n'},
+		{"prune", no_argument, NULL, 'p'},
+		{NULL, 0, NULL, 0},
 	};
 	if (cli_wants_help(argc, argv, forget_usage))
 		return EXIT_OK;

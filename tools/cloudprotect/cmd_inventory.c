@@ -7,7 +7,8 @@
 #define MAX_FILTERS 64
 
 static const char usage_text[] =
-	"usage: cloudprotect inventory [--kind KIND] [--id ID]... [--tag K=V|K]... [--region R]...\n"
+	"usage: cloudprotect inventory [--kind KIND] [--id ID]... [--tag K=V|K]... [--region "
+	"R]...\n"
 	"\n"
 	"List instances, disks and other workloads. KIND is one of vm, disk, db, nosql,\n"
 	"warehouse, fileshare, network. A --tag without '=' matches any value.\n";
@@ -41,16 +42,16 @@ static int print_resource(const cp_resource *r, void *payload)
 int cmd_inventory(cli *c, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "kind", required_argument, NULL, 'k' },
-		{ "id", required_argument, NULL, 'i' },
-		{ "tag", required_argument, NULL, 't' },
-		{ "region", required_argument, NULL, 'g' },
-		{ NULL, 0, NULL, 0 },
+		{"kind", required_argument, NULL, 'k'},
+		{"id", required_argument, NULL, 'i'},
+		{"tag", required_argument, NULL, 't'},
+		{"region", required_argument, NULL, 'g'},
+		{NULL, 0, NULL, 0},
 	};
 	if (cli_wants_help(argc, argv, usage_text))
 		return EXIT_OK;
 	cp_inventory_filter f = CP_INVENTORY_FILTER_INIT;
-	const char *ids[MAX_FILTERS + 1] = { 0 }, *regions[MAX_FILTERS + 1] = { 0 };
+	const char *ids[MAX_FILTERS + 1] = {0}, *regions[MAX_FILTERS + 1] = {0};
 	cp_tag tags[MAX_FILTERS];
 	size_t nids = 0, nregions = 0, ntags = 0;
 	int opt;

@@ -25,21 +25,31 @@ static const char usage_text[] =
 	"Writes made with 'local write' are tracked per 512 KiB block, so incremental backups\n"
 	"read only what changed, as with EBS ListChangedBlocks.\n";
 
-enum { OPT_NAME = 1000, OPT_TAG, OPT_SIZE, OPT_FROM_IMAGE, OPT_ATTACH, OPT_OFFSET, OPT_FROM,
-       OPT_RANDOM, OPT_SEED, OPT_ZERO };
+enum {
+	OPT_NAME = 1000,
+	OPT_TAG,
+	OPT_SIZE,
+	OPT_FROM_IMAGE,
+	OPT_ATTACH,
+	OPT_OFFSET,
+	OPT_FROM,
+	OPT_RANDOM,
+	OPT_SEED,
+	OPT_ZERO
+};
 
 static const struct option local_options[] = {
-	{ "name", required_argument, NULL, OPT_NAME },
-	{ "tag", required_argument, NULL, OPT_TAG },
-	{ "size", required_argument, NULL, OPT_SIZE },
-	{ "from-image", required_argument, NULL, OPT_FROM_IMAGE },
-	{ "attach", required_argument, NULL, OPT_ATTACH },
-	{ "offset", required_argument, NULL, OPT_OFFSET },
-	{ "from", required_argument, NULL, OPT_FROM },
-	{ "random", required_argument, NULL, OPT_RANDOM },
-	{ "seed", required_argument, NULL, OPT_SEED },
-	{ "zero", required_argument, NULL, OPT_ZERO },
-	{ NULL, 0, NULL, 0 },
+	{"name", required_argument, NULL, OPT_NAME},
+	{"tag", required_argument, NULL, OPT_TAG},
+	{"size", required_argument, NULL, OPT_SIZE},
+	{"from-image", required_argument, NULL, OPT_FROM_IMAGE},
+	{"attach", required_argument, NULL, OPT_ATTACH},
+	{"offset", required_argument, NULL, OPT_OFFSET},
+	{"from", required_argument, NULL, OPT_FROM},
+	{"random", required_argument, NULL, OPT_RANDOM},
+	{"seed", required_argument, NULL, OPT_SEED},
+	{"zero", required_argument, NULL, OPT_ZERO},
+	{NULL, 0, NULL, 0},
 };
 
 typedef struct {
@@ -65,20 +75,33 @@ static int parse(local_args *a, int argc, char **argv, const char *cmd)
 		case OPT_FROM: a->from = optarg; break;
 		case OPT_TAG:
 			if (a->ntags == MAX_TAGS || cli_parse_tag(optarg, &a->tags[a->ntags]))
-				return cli_usage_error(cmd, "--tag wants KEY=VALUE, got '%s'", optarg);
+				return cli_usage_error(cmd, "--tag wants KEY=VALUE, got '%s'",
+						       optarg);
 			a->ntags++;
 			break;
-		case OPT_SIZE: size_target = &a->size; flag = &a->have_size; break;
-		case OPT_OFFSET: size_target = &a->offset; flag = &a->have_offset; break;
-		case OPT_RANDOM: size_target = &a->random_len; flag = &a->have_random; break;
-		case OPT_ZERO: size_target = &a->zero_len; flag = &a->have_zero; break;
+		case OPT_SIZE:
+			size_target = &a->size;
+			flag = &a->have_size;
+			break;
+		case OPT_OFFSET:
+			size_target = &a->offset;
+			flag = &a->have_offset;
+			break;
+		case OPT_RANDOM:
+			size_target = &a->random_len;
+			flag = &a->have_random;
+			break;
+		case OPT_ZERO:
+			size_target = &a->zero_len;
+			flag = &a->have_zero;
+			break;
 		case OPT_SEED: size_target = &a->seed; break;
 		default: return cli_usage_error(cmd, "unknown option");
 		}
 		if (size_target) {
 			if (cli_parse_size(optarg, size_target))
-				return cli_usage_error(cmd, "'%s' is not a size (e.g. 4096, 512K, 2G)",
-						       optarg);
+				return cli_usage_error(
+					cmd, "'%s' is not a size (e.g. 4096, 512K, 2G)", optarg);
 			if (flag)
 				*flag = 1;
 		}
@@ -207,8 +230,9 @@ int cmd_local(cli *c, int argc, char **argv)
 	} else if (!strcmp(sub, "write")) {
 		int sources = (a.from != NULL) + a.have_random + a.have_zero;
 		if (npos != 1 || !a.have_offset || sources != 1)
-			return cli_usage_error(cmd, "give DISK_ID, --offset and exactly one of --from, "
-						    "--random, --zero");
+			return cli_usage_error(cmd,
+					       "give DISK_ID, --offset and exactly one of --from, "
+					       "--random, --zero");
 		status = write_chunks(c, pos[0], &a);
 	} else if (!strcmp(sub, "delete-instance") || !strcmp(sub, "delete-disk")) {
 		if (npos != 1)

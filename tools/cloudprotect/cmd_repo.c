@@ -44,11 +44,11 @@ static void print_info(cli *c, const cp_repository_info *info)
 static int init(cli *c, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "chunk-size", required_argument, NULL, 'c' },
-		{ "pack-size", required_argument, NULL, 'p' },
-		{ "compression", required_argument, NULL, 'z' },
-		{ "kdf-n", required_argument, NULL, 'n' },
-		{ NULL, 0, NULL, 0 },
+		{"chunk-size", required_argument, NULL, 'c'},
+		{"pack-size", required_argument, NULL, 'p'},
+		{"compression", required_argument, NULL, 'z'},
+		{"kdf-n", required_argument, NULL, 'n'},
+		{NULL, 0, NULL, 0},
 	};
 	cp_repository_create_options o = CP_REPOSITORY_CREATE_OPTIONS_INIT;
 	int opt;

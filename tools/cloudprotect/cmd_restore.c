@@ -23,11 +23,11 @@ static double now_seconds(void)
 int cmd_restore(cli *c, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "source", required_argument, NULL, 's' },
-		{ "format", required_argument, NULL, 'F' },
-		{ "to-disk", required_argument, NULL, 'd' },
-		{ "attach", required_argument, NULL, 'a' },
-		{ NULL, 0, NULL, 0 },
+		{"source", required_argument, NULL, 's'},
+		{"format", required_argument, NULL, 'F'},
+		{"to-disk", required_argument, NULL, 'd'},
+		{"attach", required_argument, NULL, 'a'},
+		{NULL, 0, NULL, 0},
 	};
 	if (cli_wants_help(argc, argv, usage_text))
 		return EXIT_OK;
@@ -40,8 +40,9 @@ int cmd_restore(cli *c, int argc, char **argv)
 		case 'a': attach = optarg; break;
 		case 'F':
 			if (strcmp(optarg, "raw"))
-				return cli_usage_error("restore", "format '%s' is not supported yet; "
-								  "use raw",
+				return cli_usage_error("restore",
+						       "format '%s' is not supported yet; "
+						       "use raw",
 						       optarg);
 			break;
 		default: return cli_usage_error("restore", "unknown option");
@@ -59,7 +60,7 @@ int cmd_restore(cli *c, int argc, char **argv)
 		return status;
 	char *id = NULL, *made = NULL;
 	cp_block_writer *w = NULL;
-	cp_backup_list list = { 0 };
+	cp_backup_list list = {0};
 	const cp_backup_info *info = NULL;
 	int rc = cp_backup_resolve(&id, repo, ref, source);
 	if (rc) {

@@ -50,9 +50,9 @@ static void header(cli *c)
 static int create(cli *c, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "tag", required_argument, NULL, 't' },
-		{ "description", required_argument, NULL, 'd' },
-		{ NULL, 0, NULL, 0 },
+		{"tag", required_argument, NULL, 't'},
+		{"description", required_argument, NULL, 'd'},
+		{NULL, 0, NULL, 0},
 	};
 	cp_snapshot_create_options o = CP_SNAPSHOT_CREATE_OPTIONS_INIT;
 	cp_tag tags[MAX_TAGS];
@@ -64,7 +64,8 @@ static int create(cli *c, int argc, char **argv)
 		} else if (opt == 't' && ntags < MAX_TAGS && !cli_parse_tag(optarg, &tags[ntags])) {
 			ntags++;
 		} else {
-			return cli_usage_error("snapshot create", "bad option (--tag wants KEY=VALUE)");
+			return cli_usage_error("snapshot create",
+					       "bad option (--tag wants KEY=VALUE)");
 		}
 	}
 	if (argc - optind != 1)

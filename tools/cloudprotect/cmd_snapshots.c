@@ -31,15 +31,16 @@ static void print_backup(cli *c, const cp_backup_info *b)
 	}
 	char when[32], size[32], added[32];
 	printf("%.12s  %s  %10s  %10s  %-8.8s  %s\n", b->id, cli_time(b->time, when, sizeof(when)),
-	       cli_human(b->size, size, sizeof(size)), cli_human(b->new_bytes, added, sizeof(added)),
-	       b->parent_id ? b->parent_id : "-", b->source);
+	       cli_human(b->size, size, sizeof(size)),
+	       cli_human(b->new_bytes, added, sizeof(added)), b->parent_id ? b->parent_id : "-",
+	       b->source);
 }
 
 int cmd_snapshots(cli *c, int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "source", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 },
+		{"source", required_argument, NULL, 's'},
+		{NULL, 0, NULL, 0},
 	};
 	if (cli_wants_help(argc, argv, usage_text))
 		return EXIT_OK;
@@ -63,8 +64,8 @@ int cmd_snapshots(cli *c, int argc, char **argv)
 		return cli_fail(c, rc, "cannot list backups");
 	}
 	if (!c->json && !c->quiet)
-		printf("%-12s  %-19s  %10s  %10s  %-8s  %s\n", "ID", "TIME", "SIZE", "ADDED", "PARENT",
-		       "SOURCE");
+		printf("%-12s  %-19s  %10s  %10s  %-8s  %s\n", "ID", "TIME", "SIZE", "ADDED",
+		       "PARENT", "SOURCE");
 	cli_json_begin(c, 1);
 	size_t shown = 0;
 	for (size_t i = 0; i < list.count; i++) {

@@ -7,47 +7,51 @@
 #include <unistd.h>
 
 static const cli_command commands[] = {
-	{ "version", "print the version", cmd_version },
-	{ "providers", "list the providers this build has", cmd_providers },
-	{ "local", "manage the embedded local cloud (instances, disks, writes)", cmd_local },
-	{ "inventory", "list the workloads a provider sees", cmd_inventory },
-	{ "snapshot", "create, list, copy and delete cloud-native snapshots", cmd_snapshot },
-	{ "repo", "create a repository or show its settings", cmd_repo },
-	{ "backup", "back up a file, a block device or a provider snapshot", cmd_backup },
-	{ "snapshots", "list the backups in a repository", cmd_snapshots },
-	{ "restore", "restore a backup to a file, a block device or a new disk", cmd_restore },
-	{ "check", "verify the repository (and with --read-data, every byte)", cmd_check },
-	{ "forget", "remove backups by id or by keep rules", cmd_forget },
-	{ "prune", "remove data no backup references", cmd_prune },
-	{ "copy", "copy backups to another repository", cmd_copy },
-	{ "unlock", "remove stale locks", cmd_unlock },
-	{ "policy", "validate, plan, run or schedule a protection policy", cmd_policy },
-	{ "history", "list the runs policies recorded", cmd_history },
-	{ "cost", "estimate what a policy costs a month", cmd_cost },
+	{"version", "print the version", cmd_version},
+	{"providers", "list the providers this build has", cmd_providers},
+	{"local", "manage the embedded local cloud (instances, disks, writes)", cmd_local},
+	{"inventory", "list the workloads a provider sees", cmd_inventory},
+	{"snapshot", "create, list, copy and delete cloud-native snapshots", cmd_snapshot},
+	{"repo", "create a repository or show its settings", cmd_repo},
+	{"backup", "back up a file, a block device or a provider snapshot", cmd_backup},
+	{"snapshots", "list the backups in a repository", cmd_snapshots},
+	{"restore", "restore a backup to a file, a block device or a new disk", cmd_restore},
+	{"check", "verify the repository (and with --read-data, every byte)", cmd_check},
+	{"forget", "remove backups by id or by keep rules", cmd_forget},
+	{"prune", "remove data no backup references", cmd_prune},
+	{"copy", "copy backups to another repository", cmd_copy},
+	{"unlock", "remove stale locks", cmd_unlock},
+	{"policy", "validate, plan, run or schedule a protection policy", cmd_policy},
+	{"history", "list the runs policies recorded", cmd_history},
+	{"cost", "estimate what a policy costs a month", cmd_cost},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: cloudprotect [OPTIONS] COMMAND [ARGS]\n"
-		"\n"
-		"Protect cloud workloads: snapshots, portable encrypted backups, restore anywhere.\n"
-		"\n"
-		"Options:\n"
-		"  --json                    machine-readable output on stdout\n"
-		"  -v, --verbose             more detail (repeat for debug)\n"
-		"  -q, --quiet               only results and errors\n"
-		"  --progress, --no-progress force progress bars on stderr on or off\n"
-		"  --provider NAME           provider to use (env CLOUDPROTECT_PROVIDER; default local)\n"
-		"  --provider-config JSON    provider settings, or @FILE (env CLOUDPROTECT_PROVIDER_CONFIG)\n"
-		"  --local-root DIR          root of the local cloud (env CLOUDPROTECT_LOCAL_ROOT)\n"
-		"  -r, --repo URL            repository (env CLOUDPROTECT_REPOSITORY)\n"
-		"  --password-file FILE      repository password file (env CLOUDPROTECT_PASSWORD_FILE;\n"
-		"                            or the password itself in CLOUDPROTECT_PASSWORD)\n"
-		"\n"
-		"Commands:\n");
+	fprintf(f, "usage: cloudprotect [OPTIONS] COMMAND [ARGS]\n"
+		   "\n"
+		   "Protect cloud workloads: snapshots, portable encrypted backups, restore "
+		   "anywhere.\n"
+		   "\n"
+		   "Options:\n"
+		   "  --json                    machine-readable output on stdout\n"
+		   "  -v, --verbose             more detail (repeat for debug)\n"
+		   "  -q, --quiet               only results and errors\n"
+		   "  --progress, --no-progress force progress bars on stderr on or off\n"
+		   "  --provider NAME           provider to use (env CLOUDPROTECT_PROVIDER; "
+		   "default local)\n"
+		   "  --provider-config JSON    provider settings, or @FILE (env "
+		   "CLOUDPROTECT_PROVIDER_CONFIG)\n"
+		   "  --local-root DIR          root of the local cloud (env "
+		   "CLOUDPROTECT_LOCAL_ROOT)\n"
+		   "  -r, --repo URL            repository (env CLOUDPROTECT_REPOSITORY)\n"
+		   "  --password-file FILE      repository password file (env "
+		   "CLOUDPROTECT_PASSWORD_FILE;\n"
+		   "                            or the password itself in CLOUDPROTECT_PASSWORD)\n"
+		   "\n"
+		   "Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nRun 'cloudprotect COMMAND --help' for a command's options.\n");
@@ -64,23 +68,23 @@ enum {
 };
 
 static const struct option global_options[] = {
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "progress", no_argument, NULL, OPT_PROGRESS },
-	{ "no-progress", no_argument, NULL, OPT_NO_PROGRESS },
-	{ "provider", required_argument, NULL, OPT_PROVIDER },
-	{ "provider-config", required_argument, NULL, OPT_PROVIDER_CONFIG },
-	{ "local-root", required_argument, NULL, OPT_LOCAL_ROOT },
-	{ "repo", required_argument, NULL, 'r' },
-	{ "password-file", required_argument, NULL, OPT_PASSWORD_FILE },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+	{"json", no_argument, NULL, OPT_JSON},
+	{"verbose", no_argument, NULL, 'v'},
+	{"quiet", no_argument, NULL, 'q'},
+	{"progress", no_argument, NULL, OPT_PROGRESS},
+	{"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+	{"provider", required_argument, NULL, OPT_PROVIDER},
+	{"provider-config", required_argument, NULL, OPT_PROVIDER_CONFIG},
+	{"local-root", required_argument, NULL, OPT_LOCAL_ROOT},
+	{"repo", required_argument, NULL, 'r'},
+	{"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+	{"help", no_argument, NULL, 'h'},
+	{NULL, 0, NULL, 0},
 };
 
 static void log_to_stderr(cp_log_level level, const char *message, void *payload)
 {
-	static const char *const names[] = { "error", "warning", "info", "debug", "trace" };
+	static const char *const names[] = {"error", "warning", "info", "debug", "trace"};
 	cli *c = payload;
 	if (c->progress == 1 || (c->progress == -1 && isatty(2)))
 		fputs("\r\033[K", stderr);
@@ -138,7 +142,8 @@ int main(int argc, char **argv)
 			return EXIT_OK;
 		}
 		fprintf(stderr,
-			"cloudprotect: error: unknown command '%s'; run 'cloudprotect --help' for the "
+			"cloudprotect: error: unknown command '%s'; run 'cloudprotect --help' for "
+			"the "
 			"list\n",
 			name);
 		return EXIT_USAGE;

@@ -161,11 +161,11 @@ int cli_progress_cb(const cp_progress *p, void *payload)
 		bar[width] = '\0';
 		fprintf(stderr, "\r\033[K%-8s [%s] %3d%% %s / %s  %s/s", phase, bar,
 			(int)(100.0 * (double)p->done / (double)p->total),
-			cli_human(p->done, done, sizeof(done)), cli_human(p->total, total, sizeof(total)),
-			rate);
+			cli_human(p->done, done, sizeof(done)),
+			cli_human(p->total, total, sizeof(total)), rate);
 	} else {
-		fprintf(stderr, "\r\033[K%-8s %s  %s/s", phase, cli_human(p->done, done, sizeof(done)),
-			rate);
+		fprintf(stderr, "\r\033[K%-8s %s  %s/s", phase,
+			cli_human(p->done, done, sizeof(done)), rate);
 	}
 	if (p->stored)
 		fprintf(stderr, "  stored %s", cli_human(p->stored, stored, sizeof(stored)));

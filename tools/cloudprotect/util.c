@@ -25,7 +25,8 @@ int cli_fail(cli *c, int rc, const char *what)
 	cli_progress_done(c);
 	fprintf(stderr, "cloudprotect: error: %s: %s\n", what, msg);
 	if (e && (e->cloud_code || e->request_id))
-		fprintf(stderr, "cloudprotect: error: cloud error code %s, HTTP %d, request id %s\n",
+		fprintf(stderr,
+			"cloudprotect: error: cloud error code %s, HTTP %d, request id %s\n",
 			e->cloud_code ? e->cloud_code : "-", e->http_status,
 			e->request_id ? e->request_id : "-");
 	if (c && c->out) {
@@ -131,7 +132,8 @@ int cli_open_provider(cli *c)
 	if (config && config[0] == '@') {
 		owned = read_text_file(config + 1);
 		if (!owned) {
-			fprintf(stderr, "cloudprotect: error: cannot read provider config file '%s': %s\n",
+			fprintf(stderr,
+				"cloudprotect: error: cannot read provider config file '%s': %s\n",
 				config + 1, strerror(errno));
 			return EXIT_USAGE;
 		}
@@ -171,8 +173,8 @@ int cli_password(cli *c, const char *file, const char **out)
 	if (file) {
 		pw = read_text_file(file);
 		if (!pw) {
-			fprintf(stderr, "cloudprotect: error: cannot read password file '%s': %s\n", file,
-				strerror(errno));
+			fprintf(stderr, "cloudprotect: error: cannot read password file '%s': %s\n",
+				file, strerror(errno));
 			return EXIT_USAGE;
 		}
 		pw[strcspn(pw, "\r\n")] = '\0';
@@ -230,14 +232,17 @@ int cli_parse_size(const char *text, uint64_t *out)
 	unsigned shift = 0;
 	switch (*end) {
 	case '\0': break;
-	case 'k': case 'K': shift = 10; break;
-	case 'm': case 'M': shift = 20; break;
-	case 'g': case 'G': shift = 30; break;
-	case 't': case 'T': shift = 40; break;
+	case 'k':
+	case 'K': shift = 10; break;
+	case 'm':
+	case 'M': shift = 20; break;
+	case 'g':
+	case 'G': shift = 30; break;
+	case 't':
+	case 'T': shift = 40; break;
 	default: return -1;
 	}
-	if (*end && end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B") &&
-	    strcmp(end + 1, "i"))
+	if (*end && end[1] && strcmp(end + 1, "iB") && strcmp(end + 1, "B") && strcmp(end + 1, "i"))
 		return -1;
 	if (shift && v > (UINT64_MAX >> shift))
 		return -1;
@@ -258,7 +263,7 @@ int cli_parse_tag(char *text, cp_tag *out)
 
 const char *cli_human(uint64_t bytes, char *buf, size_t len)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB" };
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB"};
 	double v = (double)bytes;
 	size_t u = 0;
 	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {

@@ -143,7 +143,7 @@ START_TEST(file_reader_sees_holes_and_writer_is_atomic)
 	char src[512], dst[512];
 	snprintf(src, sizeof(src), "%s/src.img", dir);
 	snprintf(dst, sizeof(dst), "%s/dst.img", dir);
-	uint64_t ranges[] = { 0, 4096, 8u << 20, 65536 };
+	uint64_t ranges[] = {0, 4096, 8u << 20, 65536};
 	tu_write_sparse(src, 64u << 20, ranges, 2, 7);
 
 	cp_block_reader *r = NULL;
