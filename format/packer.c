@@ -149,7 +149,7 @@ static int upload(cp_packer *p, uploader *u, pack_buf *b)
 	cp_repo_key(key, CP_DIR_DATA, name);
 	if (!rc) {
 		cp_put_options po;
-		cp_repo_put_options(p->repo, &po);
+		cp_repo_put_options(p->repo, CP_DIR_DATA, &po);
 		rc = cp_objstore_writer_open(p->repo->store, key, &po, &w);
 	}
 	if (!rc)

@@ -23,12 +23,14 @@ void cp_repo_key(char out[CP_KEY_MAX], const char *dir, const char *name)
 		snprintf(out, CP_KEY_MAX, "%s/%s", dir, name);
 }
 
-void cp_repo_put_options(const cp_repository *repo, cp_put_options *opts)
+void cp_repo_put_options(const cp_repository *repo, const char *dir, cp_put_options *opts)
 {
 	cp_put_options init = CP_PUT_OPTIONS_INIT;
 	*opts = init;
 	opts->create_only = 1;
-	if (repo->config.storage_class[0])
+	/* Only packs go to the configured (maybe archive) class: metadata stays hot, so
+	 * listing and planning a restore never waits for a thaw. */
+	if (repo->config.storage_class[0] && !strcmp(dir, CP_DIR_DATA))
 		opts->storage_class = repo->config.storage_class;
 	if (repo->config.immutable_days)
 		opts->retain_until =
@@ -42,7 +44,7 @@ int cp_repo_put_named(cp_repository *repo, const char *dir, const void *data, si
 	cp_put_options opts;
 	cp_sha256_hex(data, len, name_out);
 	cp_repo_key(key, dir, name_out);
-	cp_repo_put_options(repo, &opts);
+	cp_repo_put_options(repo, dir, &opts);
 	int rc = cp_objstore_put(repo->store, key, data, len, &opts);
 	if (rc == CP_EEXISTS) {
 		cp_error_clear();
@@ -287,7 +289,7 @@ static int repo_new(cp_repository **out, cp_ctx *ctx, const char *url, int creat
 	r->lock_ttl = DEFAULT_LOCK_TTL;
 	r->lock_refresh = DEFAULT_LOCK_REFRESH;
 	if (gethostname(r->hostname, sizeof(r->hostname) - 1))
-		strcpy(r->hostname, "localhost");
+		snprintf(r->hostname, sizeof(r->hostname), "localhost");
 	pthread_rwlock_init(&r->index_lock, NULL);
 	int rc = cp_index_table_init(&r->index);
 	if (!rc)
@@ -391,6 +393,12 @@ int cp_repository_create(cp_repository **out, cp_ctx *ctx, const char *url, cons
 		cp_error_clear();
 		rc = 0;
 	}
+	if (!rc) {
+		cp_objstore_settings settings = CP_OBJSTORE_SETTINGS_INIT;
+		settings.storage_class = opts->storage_class;
+		settings.immutable_days = opts->immutable_days;
+		rc = cp_objstore_check_settings(r->store, &settings, 1);
+	}
 
 	cp_config *c = &r->config;
 	c->version = CP_FORMAT_VERSION;
@@ -401,7 +409,7 @@ int cp_repository_create(cp_repository **out, cp_ctx *ctx, const char *url, cons
 	c->immutable_days = opts->immutable_days;
 	c->created = (int64_t)time(NULL);
 	if (opts->storage_class)
-		strcpy(c->storage_class, opts->storage_class);
+		snprintf(c->storage_class, sizeof(c->storage_class), "%s", opts->storage_class);
 	uint8_t rid[CP_ID_LEN], digest[CP_ID_LEN];
 	if (!rc)
 		rc = cp_random(rid, sizeof(rid));
@@ -519,6 +527,13 @@ int cp_repository_open(cp_repository **out, cp_ctx *ctx, const char *url, const 
 				  url);
 	if (!rc)
 		rc = cp_config_parse(&r->config, cfg.ptr, cfg.size);
+	if (!rc) {
+		/* The store may have changed under the repository (lock switched off, class gone). */
+		cp_objstore_settings settings = CP_OBJSTORE_SETTINGS_INIT;
+		settings.storage_class = r->config.storage_class[0] ? r->config.storage_class : NULL;
+		settings.immutable_days = r->config.immutable_days;
+		rc = cp_objstore_check_settings(r->store, &settings, 0);
+	}
 	unlock_state u = {r, password, &cfg, 0, 0, 0};
 	if (!rc) {
 		rc = cp_objstore_list(r->store, CP_DIR_KEYS "/", try_key, &u);

@@ -47,7 +47,7 @@ struct cp_repository {
 void cp_repo_key(char out[CP_KEY_MAX], const char *dir, const char *name);
 
 /** Options for writing a new immutable object of this repository. */
-void cp_repo_put_options(const cp_repository *repo, cp_put_options *opts);
+void cp_repo_put_options(const cp_repository *repo, const char *dir, cp_put_options *opts);
 
 /**
  * Store data under dir/<sha256(data)>; *name_out receives the hex name.

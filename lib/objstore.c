@@ -163,3 +163,44 @@ void cp_objstore_writer_free(cp_objstore_writer *writer)
 	if (writer)
 		writer->free(writer);
 }
+
+/* Operations of table version 2 and later: call only when the table has them. */
+#define HAS_OP(store, op, min_version) ((store)->ops->version >= (min_version) && (store)->ops->op)
+
+int cp_objstore_check_settings(cp_objstore *store, const cp_objstore_settings *settings,
+			       int create)
+{
+	if (HAS_OP(store, check_settings, 2))
+		return store->ops->check_settings(store->state, settings, create);
+	if (settings->storage_class && *settings->storage_class)
+		return cp_error_set(CP_EINVALID, CP_ERRCLASS_OBJSTORE,
+				    "%s:// repositories have no storage classes; drop the storage "
+				    "class '%s' or use an s3://, azblob:// or gs:// repository",
+				    store->ops->scheme, settings->storage_class);
+	if (settings->immutable_days)
+		return cp_error_set(CP_EUNSUPPORTED, CP_ERRCLASS_OBJSTORE,
+				    "%s:// repositories cannot lock objects, so --immutable-days "
+				    "cannot be honoured; use s3:// on a bucket created with Object "
+				    "Lock, azblob:// with version-level immutability, or gs:// with "
+				    "object retention",
+				    store->ops->scheme);
+	return 0;
+}
+
+int cp_objstore_retain(cp_objstore *store, const char *key, int64_t until)
+{
+	if (!HAS_OP(store, retain, 2))
+		return cp_error_set(CP_EUNSUPPORTED, CP_ERRCLASS_OBJSTORE,
+				    "%s:// repositories cannot lock objects", store->ops->scheme);
+	return store->ops->retain(store->state, key, until);
+}
+
+int cp_objstore_rehydrate(cp_objstore *store, const char *key, const char *tier,
+			  unsigned int days)
+{
+	if (!HAS_OP(store, rehydrate, 2))
+		return cp_error_set(CP_EUNSUPPORTED, CP_ERRCLASS_OBJSTORE,
+				    "%s:// repositories have no archive tier to rehydrate from",
+				    store->ops->scheme);
+	return store->ops->rehydrate(store->state, key, tier, days);
+}

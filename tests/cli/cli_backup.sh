@@ -4,6 +4,8 @@
 
 pyrand() { python3 -c 'import random,sys; r=random.Random(int(sys.argv[2])); sys.stdout.buffer.write(r.randbytes(int(sys.argv[1])))' "$@"; }
 
+expect_fail "immutability on file://" 1 "cannot lock objects.*Object Lock" -- cpx --repo "file://$WORK/imm" repo init --kdf-n 1024 --immutable-days 7
+expect_fail "storage class on file://" 1 "no storage classes" -- cpx --repo "file://$WORK/cls" repo init --kdf-n 1024 --storage-class GLACIER
 ok "repo init" -- cpx repo init --kdf-n 1024 --chunk-size 64K --pack-size 1M
 expect_fail "repo init twice" 1 "exist" -- cpx repo init --kdf-n 1024
 ok "repo info --json" -- cpx --json repo info

@@ -7,7 +7,7 @@
 
 static const char usage_text[] =
 	"usage: cloudprotect repo init [--chunk-size SIZE] [--pack-size SIZE] [--compression N]\n"
-	"                              [--kdf-n N]\n"
+	"                              [--storage-class CLASS] [--immutable-days N] [--kdf-n N]\n"
 	"       cloudprotect repo info\n"
 	"\n"
 	"The repository comes from --repo URL or CLOUDPROTECT_REPOSITORY; its password from\n"
@@ -48,12 +48,18 @@ static int init(cli *c, int argc, char **argv)
 		{"pack-size", required_argument, NULL, 'p'},
 		{"compression", required_argument, NULL, 'z'},
 		{"kdf-n", required_argument, NULL, 'n'},
+		{"storage-class", required_argument, NULL, 's'},
+		{"immutable-days", required_argument, NULL, 'i'},
 		{NULL, 0, NULL, 0},
 	};
 	cp_repository_create_options o = CP_REPOSITORY_CREATE_OPTIONS_INIT;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
 		uint64_t v = 0;
+		if (opt == 's') {
+			o.storage_class = optarg;
+			continue;
+		}
 		if (opt == '?' || cli_parse_size(optarg, &v))
 			return cli_usage_error("repo init", "bad option or value");
 		switch (opt) {
@@ -61,6 +67,7 @@ static int init(cli *c, int argc, char **argv)
 		case 'p': o.pack_size = (uint32_t)v; break;
 		case 'z': o.compression_level = (int)v; break;
 		case 'n': o.kdf_n = v; break;
+		case 'i': o.immutable_days = (unsigned int)v; break;
 		}
 	}
 	if (optind != argc)

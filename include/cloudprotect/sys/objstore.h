@@ -70,6 +70,16 @@ struct cp_objstore_writer {
 
 #define CP_OBJSTORE_WRITER_VERSION 1
 
+/** What a repository asks of its store; checked at create and open. */
+typedef struct cp_objstore_settings {
+	unsigned int version;
+	const char *storage_class;   /**< class for data packs; NULL: the store's standard */
+	unsigned int immutable_days; /**< objects are locked; 0 = no locks wanted */
+} cp_objstore_settings;
+
+#define CP_OBJSTORE_SETTINGS_VERSION 1
+#define CP_OBJSTORE_SETTINGS_INIT { CP_OBJSTORE_SETTINGS_VERSION, NULL, 0 }
+
 typedef struct cp_objstore_ops {
 	unsigned int version;
 	const char *scheme; /**< URL scheme: "file", "s3", "azblob", "gs" */
@@ -92,9 +102,28 @@ typedef struct cp_objstore_ops {
 	/** Start a streaming upload (large objects). */
 	int (*writer_open)(void *state, const char *key, const cp_put_options *opts,
 			   cp_objstore_writer **out);
+
+	/* Version 2. */
+	/**
+	 * Refuse, with an error naming the rule and the fix, settings this
+	 * store cannot honour (a storage class it refuses, immutability on a
+	 * bucket without object lock). create: at repository creation, else
+	 * at open. NULL: the store has no classes and no locks, and the core
+	 * refuses both.
+	 */
+	int (*check_settings)(void *state, const cp_objstore_settings *settings, int create);
+	/** Extend an object's lock to until (unix s); never shortens one. */
+	int (*retain)(void *state, const char *key, int64_t until);
+	/**
+	 * Ask for an archived object to be made readable for days; tier is
+	 * the store's retrieval tier ("Expedited", "Standard", "Bulk", ...).
+	 * Returns 0 once requested (or already readable); poll head() for
+	 * archived == 0.
+	 */
+	int (*rehydrate)(void *state, const char *key, const char *tier, unsigned int days);
 } cp_objstore_ops;
 
-#define CP_OBJSTORE_OPS_VERSION 1
+#define CP_OBJSTORE_OPS_VERSION 2
 
 /** Register a store backend under ops->scheme. */
 CP_EXTERN(int) cp_objstore_register(const cp_objstore_ops *ops);
@@ -121,6 +150,14 @@ cp_objstore_writer_open(cp_objstore *store, const char *key, const cp_put_option
 CP_EXTERN(int) cp_objstore_writer_write(cp_objstore_writer *writer, const void *data, size_t len);
 CP_EXTERN(int) cp_objstore_writer_commit(cp_objstore_writer *writer);
 CP_EXTERN(void) cp_objstore_writer_free(cp_objstore_writer *writer);
+/** Check repository settings against the store (see check_settings above). */
+CP_EXTERN(int) cp_objstore_check_settings(cp_objstore *store, const cp_objstore_settings *settings,
+					  int create);
+/** CP_EUNSUPPORTED when the store cannot lock objects. */
+CP_EXTERN(int) cp_objstore_retain(cp_objstore *store, const char *key, int64_t until);
+/** CP_EUNSUPPORTED when the store has no archive tier. */
+CP_EXTERN(int) cp_objstore_rehydrate(cp_objstore *store, const char *key, const char *tier,
+				     unsigned int days);
 
 CP_END_DECL
 

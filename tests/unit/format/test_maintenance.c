@@ -492,6 +492,13 @@ static int rs_remove(void *state, const char *key)
 	return cp_objstore_remove(((retain_store *)state)->inner, key);
 }
 
+static int rs_check_settings(void *state, const cp_objstore_settings *settings, int create)
+{
+	(void)state;
+	(void)create;
+	return settings->storage_class ? CP_EINVALID : 0; /* locks yes, classes no */
+}
+
 static const cp_objstore_ops retain_ops = {
 	.version = CP_OBJSTORE_OPS_VERSION,
 	.scheme = "retain",
@@ -504,6 +511,7 @@ static const cp_objstore_ops retain_ops = {
 	.list = rs_list,
 	.remove = rs_remove,
 	/* no writer_open: the core buffers and calls put, which records retention */
+	.check_settings = rs_check_settings,
 };
 
 START_TEST(prune_leaves_immutable_objects_alone)
