@@ -31,7 +31,7 @@ static int fail(reader *rd, const char *path, const char *fmt, ...)
 static double number(reader *rd, yajl_val obj, const char *prefix, const char *key, int required)
 {
 	yajl_val v = cp_json_get(obj, key);
-	char path[256];
+	char path[512]; /* prefix paths are at most 300 bytes */
 	snprintf(path, sizeof(path), "%s.%s", prefix, key);
 	if (!v) {
 		if (required && !rd->rc)

@@ -53,7 +53,7 @@ int cp_creds_new_static(cp_creds **out, const char *source, const char *access_k
 			const char *secret, const char *token, int64_t expires_at)
 {
 	*out = NULL;
-	cp_creds *c;
+	cp_creds *c = NULL;
 	int rc = creds_alloc(&c, source);
 	if (rc)
 		return rc;
@@ -71,7 +71,7 @@ int cp_creds_new_refreshing(cp_creds **out, cp_ctx *ctx, const char *source,
 			    cp_creds_refresh_fn refresh, void *state, void (*free_state)(void *))
 {
 	*out = NULL;
-	cp_creds *c;
+	cp_creds *c = NULL;
 	int rc = creds_alloc(&c, source);
 	if (rc) {
 		if (free_state)
