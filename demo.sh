@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # ./demo.sh: install what is missing, build, then protect a disk full of real
 # files end to end on the embedded "local" cloud, explaining each step:
-# snapshot, full backup, changes, incremental backup, restore, verification.
+# protection by policy: snapshot, full backup, changes, incremental backup,
+# restore, verification.
 #
 # Everything happens in .demo/ (recreated on every run); nothing needs root
 # once the packages are installed.
@@ -104,17 +105,6 @@ human()
 	}'
 }
 
-# "4.2 MiB read in 0.3 s, 1.1 MiB stored" from a `backup --json` result.
-backup_summary()
-{
-	local read stored secs
-	read=$(json_field read_bytes)
-	stored=$(json_field new_stored_bytes)
-	secs=$(json_field seconds)
-	printf '%s read, %s new data stored (compressed, encrypted), %.2f s' \
-		"$(human "$read")" "$(human "$stored")" "$secs"
-}
-
 # ---------------------------------------------------------------------------
 heading "A cloud in a directory"
 explain "The embedded 'local' provider behaves like a small cloud: instances, disks," \
@@ -179,24 +169,63 @@ rm -f "$image" # the disk holds its own copy now
 explain "Instance $instance now has disk $disk attached."
 
 # ---------------------------------------------------------------------------
-heading "Snapshot the instance"
-explain "A cloud-native snapshot: every disk of the instance at one point in time."
-run cloudprotect snapshot create "$instance"
-snap1=$(grep -oE '^snap-[0-9a-f]+' "$DEMO/last" | head -n 1)
-[ -n "$snap1" ] || cp_die "no snapshot id in the output of 'snapshot create'"
-
-# ---------------------------------------------------------------------------
-heading "A repository and the first (full) backup"
+heading "Protect the instance by policy"
+explain "A policy picks workloads by tag and gives snapshots and backups their own" \
+	"schedules and retention. This one protects everything tagged app=shop."
+policy=$DEMO/shop-policy.json
+cat >"$policy" <<POLICY
+{
+  "name": "shop",
+  "timezone": "UTC",
+  "selection": {"tags": {"app": "shop"}, "kinds": ["vm"]},
+  "snapshots": {"schedule": {"every": "day", "at": "01:00"}, "retention": {"days": 7}},
+  "backups": {
+    "repository": "$CLOUDPROTECT_REPOSITORY",
+    "schedule": {"every": "day", "at": "01:00"},
+    "retention": {"daily": 7, "weekly": 4, "monthly": 12}
+  }
+}
+POLICY
+indent <"$policy"
+run cloudprotect policy validate "$policy"
 explain "The repository is deduplicated, compressed and encrypted; its key is wrapped" \
 	"by the password in $here/password (scrypt)."
 echo "demo password, not for real data" >"$DEMO/password"
 chmod 600 "$DEMO/password"
 run cloudprotect repo init
-SHOW=0 run cloudprotect --json "${progress[@]}" backup --snapshot "$snap1"
-full_summary=$(backup_summary)
-full_read=$(json_field read_bytes)
+explain "What is due now: nothing has run yet, so a snapshot and a backup."
+run cloudprotect policy plan "$policy" --state "$DEMO/state"
+
+# policy_run [--now T]: one run of the policy; sets run_read / run_secs / run_summary.
+policy_run()
+{
+	local t0
+	t0=$(cp_now)
+	SHOW=0 run cloudprotect --json "${progress[@]}" policy run --once "$policy" \
+		--state "$DEMO/state" "$@"
+	run_secs=$(cp_elapsed "$t0")
+	python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+for a in d["actions"]:
+    print("   %-8s %-9s %s" % (a["result"], a["action"], a["snapshot"] or a["backup"] or ""))
+bad = [a for a in d["actions"] if a["result"] != "ok"]
+sys.exit(1 if bad or not d["actions"] else 0)' "$DEMO/last" || cp_die "the policy run did not succeed"
+	run_read=$(json_field bytes)
+	SHOW=0 run cloudprotect --json snapshots
+	local stored
+	stored=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[-1]["new_bytes"])' "$DEMO/last")
+	run_summary=$(printf '%s read, %s new data stored (compressed, encrypted), %s s for the run' \
+		"$(human "$run_read")" "$(human "$stored")" "$run_secs")
+}
+
+# ---------------------------------------------------------------------------
+heading "The first run: a snapshot and a full backup"
+explain "The runner snapshots the instance (every disk at one point in time), then" \
+	"backs up the snapshot: only blocks that hold data are read."
+policy_run
+full_summary=$run_summary
+full_read=$run_read
 explain "Full backup: $full_summary."
-explain "Only blocks that hold data were read: holes in the disk cost nothing."
 
 # ---------------------------------------------------------------------------
 heading "The shop rewrites its data files"
@@ -226,17 +255,18 @@ rewrite "$DEMO/new/orders.db" "$DEMO/orders.extents"
 rewrite "$DEMO/new/audit.log" "$DEMO/audit.extents"
 
 # ---------------------------------------------------------------------------
-heading "Snapshot again and back up incrementally"
-explain "The backup finds the previous backup of this disk by itself and asks the" \
-	"provider which blocks changed since that snapshot: only those are read."
-run cloudprotect snapshot create "$instance"
-snap2=$(grep -oE '^snap-[0-9a-f]+' "$DEMO/last" | head -n 1)
-[ -n "$snap2" ] || cp_die "no snapshot id in the output of 'snapshot create'"
-SHOW=0 run cloudprotect --json "${progress[@]}" backup --snapshot "$snap2"
-incr_summary=$(backup_summary)
-incr_read=$(json_field read_bytes)
+heading "A day later: the next run backs up incrementally"
+explain "Tomorrow's run (rehearsed here with --now) snapshots again; the backup finds" \
+	"the previous backup of the disk by itself and asks the provider which blocks" \
+	"changed since that snapshot: only those are read."
+policy_run --now $(($(date +%s) + 86400))
+incr_summary=$run_summary
+incr_read=$run_read
+snap2=$(cloudprotect --json snapshot list "$disk" | python3 -c 'import json, sys
+print(max(json.load(sys.stdin), key=lambda s: s["created"])["id"])')
 explain "Incremental backup: $incr_summary."
 run cloudprotect snapshots
+run cloudprotect history --state "$DEMO/state"
 
 # ---------------------------------------------------------------------------
 heading "Restore the latest backup and verify it"
