@@ -55,7 +55,7 @@ borg init -e repokey-blake2 "$work/borg-repo" >/dev/null 2>&1
 
 echo "full backups..." >&2
 measure cp_full "$cp_bin" --no-progress --repo "file://$work/cp-repo" backup "$img"
-measure restic_full restic --repo "$work/restic-repo" backup --no-scan "$img"
+measure restic_full restic --repo "$work/restic-repo" backup "$img"
 measure borg_full borg create --compression zstd,3 "$work/borg-repo::full" "$img"
 
 python3 "$here/change_blocks.py" "$img" 40 "$work/changed.txt"
@@ -65,7 +65,7 @@ cp_stats() { "$cp_bin" --json --repo "file://$work/cp-repo" snapshots; }
 measure cp_incr "$cp_bin" --no-progress --json --repo "file://$work/cp-repo" backup "$img" \
 	--changed-blocks "$work/changed.txt"
 new_bytes=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["new_stored_bytes"])' "$work/cp_incr.out")
-measure restic_incr restic --repo "$work/restic-repo" backup --no-scan "$img"
+measure restic_incr restic --repo "$work/restic-repo" backup "$img"
 measure borg_incr borg create --compression zstd,3 "$work/borg-repo::incr" "$img"
 
 echo "restores..." >&2
