@@ -20,6 +20,7 @@ CP_PACKAGES=(
 	libcurl4-openssl-dev libssl-dev libyajl-dev libxml2-dev libzstd-dev check
 	e2fsprogs diffutils clang-tidy cppcheck clang-format
 	tzdata python3 python3-azure python3-botocore python3-cryptography
+	radosgw ceph-mon ceph-osd ceph-common python3-boto3 curl
 )
 
 cp_die()

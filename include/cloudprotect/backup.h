@@ -195,6 +195,41 @@ CP_EXTERN(int)
 cp_backup_copy(cp_repository *dst, cp_repository *src, const char *const *ids,
 	       cp_progress_cb progress_cb, void *payload);
 
+typedef struct cp_rehydrate_options {
+	unsigned int version;
+	const char *tier;  /**< retrieval tier: "Expedited", "Standard", "Bulk"; NULL = Standard */
+	unsigned int days; /**< keep thawed copies this long; 0 = 7 */
+	int dry_run;	   /**< only count what would be thawed */
+	int wait;	   /**< poll until every pack is readable */
+	unsigned int poll_seconds;  /**< between polls when waiting; 0 = 60 */
+	cp_progress_cb progress_cb; /**< phase "rehydrate": packs readable of all; may cancel */
+	void *progress_payload;
+} cp_rehydrate_options;
+
+#define CP_REHYDRATE_OPTIONS_VERSION 1
+#define CP_REHYDRATE_OPTIONS_INIT                                                                  \
+	{                                                                                          \
+		CP_REHYDRATE_OPTIONS_VERSION, NULL, 0, 0, 0, 0, NULL, NULL                         \
+	}
+
+typedef struct cp_rehydrate_stats {
+	uint64_t packs;		 /**< packs the backup needs */
+	uint64_t archived;	 /**< of those, not readable when asked */
+	uint64_t archived_bytes; /**< their size */
+	uint64_t requested;	 /**< restore requests sent */
+	uint64_t still_archived; /**< not readable yet at return */
+} cp_rehydrate_stats;
+
+/**
+ * Make the packs a backup needs readable again when they sit in an archive
+ * storage class (S3 GLACIER / DEEP_ARCHIVE, GCS ARCHIVE): request a thaw
+ * for each, and with wait poll until all can be read. Metadata stays in
+ * the hot tier, so this needs no thaw itself.
+ */
+CP_EXTERN(int)
+cp_backup_rehydrate(cp_repository *repo, const char *backup_id, const cp_rehydrate_options *opts,
+		    cp_rehydrate_stats *stats);
+
 CP_END_DECL
 
 #endif

@@ -351,6 +351,8 @@ int cp_job_backup(char **id_out, cp_backup_stats *stats, cp_repository *repo,
 	if (!rc)
 		rc = cp_manifest_set_tags(&m, opts->tags, opts->ntags);
 	if (!rc)
+		rc = cp_job_retain_backup(repo, &m, m.time);
+	if (!rc)
 		rc = cp_repo_lock_check(lock);
 	char id[CP_HEX_ID_LEN + 1];
 	if (!rc)

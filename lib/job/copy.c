@@ -11,6 +11,7 @@
 #include "format/lock.h"
 #include "format/manifest_io.h"
 #include "job/fetch.h"
+#include "job/job.h"
 #include "job/workers.h"
 
 #include "ctx.h"
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct {
 	cp_map_entry *v;
@@ -85,6 +87,8 @@ static int copy_one(cp_repository *dst, cp_repository *src, const char *id, cons
 {
 	cp_manifest m, out;
 	memset(&out, 0, sizeof(out));
+	/* Packs stored from now on carry a lock from now; older ones are extended to match. */
+	int64_t started = (int64_t)time(NULL);
 	copy_job j;
 	memset(&j, 0, sizeof(j));
 	j.dst = dst;
@@ -146,6 +150,8 @@ static int copy_one(cp_repository *dst, cp_repository *src, const char *id, cons
 	}
 	if (!rc)
 		rc = cp_manifest_set_tags(&out, m.tags, m.ntags);
+	if (!rc)
+		rc = cp_job_retain_backup(dst, &out, started);
 	if (!rc)
 		rc = cp_repo_manifest_save(dst, &out, dst_id);
 	if (!rc)

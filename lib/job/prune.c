@@ -172,6 +172,19 @@ static int retained(prune_job *j, const char *key, int64_t now)
 	return info.retain_until > now;
 }
 
+/* 1 when key sits in an archive storage class, where reading it needs a thaw. */
+static int archived(prune_job *j, const char *key)
+{
+	cp_object_info info;
+	if (!j->repo->config.storage_class[0])
+		return 0;
+	if (cp_objstore_head(j->repo->store, key, &info)) {
+		cp_error_clear();
+		return 0;
+	}
+	return info.archived;
+}
+
 static int decide(prune_job *j)
 {
 	size_t np = j->packs.npacks;
@@ -247,6 +260,11 @@ static int decide(prune_job *j)
 				/* Still immutable: keep it indexed; a later prune removes it. */
 				p->fate = KEEP;
 				j->stats->packs_kept_locked++;
+			} else if (p->fate == REPACK && archived(j, key)) {
+				/* Repacking reads the pack, which an archive tier refuses
+				 * without a thaw: keep it until no backup needs any of it,
+				 * then it goes whole, unread. */
+				p->fate = KEEP;
 			}
 		}
 	}

@@ -90,6 +90,7 @@ int cmd_repo(cli *c, int argc, char **argv);
 int cmd_backup(cli *c, int argc, char **argv);
 int cmd_snapshots(cli *c, int argc, char **argv);
 int cmd_restore(cli *c, int argc, char **argv);
+int cmd_rehydrate(cli *c, int argc, char **argv);
 int cmd_check(cli *c, int argc, char **argv);
 int cmd_forget(cli *c, int argc, char **argv);
 int cmd_prune(cli *c, int argc, char **argv);

@@ -16,6 +16,7 @@ static const cli_command commands[] = {
 	{"backup", "back up a file, a block device or a provider snapshot", cmd_backup},
 	{"snapshots", "list the backups in a repository", cmd_snapshots},
 	{"restore", "restore a backup to a file, a block device or a new disk", cmd_restore},
+	{"rehydrate", "thaw a backup's packs from an archive storage class", cmd_rehydrate},
 	{"check", "verify the repository (and with --read-data, every byte)", cmd_check},
 	{"forget", "remove backups by id or by keep rules", cmd_forget},
 	{"prune", "remove data no backup references", cmd_prune},
