@@ -83,6 +83,8 @@ static void register_builtins(void)
 {
 	builtins_rc = cp_provider_register(&cp_local_provider_ops);
 	if (!builtins_rc)
+		builtins_rc = cp_provider_register(&cp_aws_provider_ops);
+	if (!builtins_rc)
 		builtins_rc = cp_objstore_register(&cp_file_objstore_ops);
 	if (!builtins_rc)
 		builtins_rc = cp_objstore_register(&cp_azblob_objstore_ops);

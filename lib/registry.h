@@ -13,6 +13,7 @@ const cp_objstore_ops *cp_registry_objstore(const char *scheme);
 
 /* Built-in backends (backends/<name>/). */
 extern const cp_provider_ops cp_local_provider_ops;
+extern const cp_provider_ops cp_aws_provider_ops;
 extern const cp_objstore_ops cp_file_objstore_ops;
 extern const cp_objstore_ops cp_azblob_objstore_ops;
 extern const cp_objstore_ops cp_gcs_objstore_ops;

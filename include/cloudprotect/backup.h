@@ -65,13 +65,14 @@ typedef struct cp_backup_options {
 	unsigned int threads; /**< 0: the context's setting */
 	cp_progress_cb progress_cb;
 	void *progress_payload;
+	int full; /**< cp_backup_snapshot: no parent, read everything (still deduplicated) */
 } cp_backup_options;
 
 #define CP_BACKUP_OPTIONS_VERSION 1
 #define CP_BACKUP_OPTIONS_INIT                                                                     \
 	{                                                                                          \
 		CP_BACKUP_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL,   \
-			0, 0, NULL, NULL                                                           \
+			0, 0, NULL, NULL, 0                                                        \
 	}
 
 typedef struct cp_backup_stats {

@@ -117,7 +117,7 @@ int cp_backup_snapshot(char **id_out, cp_backup_stats *stats, cp_repository *rep
 		if (!o.group_id)
 			o.group_id = si.group_id;
 	}
-	if (!rc)
+	if (!rc && !o.full)
 		rc = o.parent_id ? cp_backup_resolve(&parent_id, repo, o.parent_id, NULL)
 				 : latest_of(&parent_id, repo, o.source);
 	if (!rc && parent_id)

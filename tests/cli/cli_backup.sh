@@ -61,6 +61,9 @@ s2=$(json_get "$WORK/out" 'd[0]["id"]')
 ok "backup snapshot 2" -- cpx --json backup --snapshot "$s2"
 [ "$(json_get "$WORK/out" 'd["parent"]')" = "$b1" ] || fail "snapshot backup is incremental to the previous one"
 [ "$(json_get "$WORK/out" 'd["read_bytes"] <= 2*524288')" = True ] || fail "CBT incremental reads only changed blocks ($(json_get "$WORK/out" 'd["read_bytes"]'))"
+ok "full backup of a snapshot on request" -- cpx --json backup --snapshot "$s2" --full
+[ "$(json_get "$WORK/out" 'd["parent"]')" = None ] || fail "--full has no parent"
+[ "$(json_get "$WORK/out" 'd["read_bytes"] >= 4000000')" = True ] || fail "--full reads the whole disk"
 ok "restore snapshot backup" -- cpx restore latest "$WORK/r3.img" --source "$disk"
 cmp -s "$("$CP_BIN" local disk-path "$disk")" "$WORK/r3.img" || fail "provider backup restores the disk"
 ok "restore to a new provider disk" -- cpx --json restore "$b1" --to-disk restored

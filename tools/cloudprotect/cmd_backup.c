@@ -227,6 +227,7 @@ int cmd_backup(cli *c, int argc, char **argv)
 	o.ntags = ntags;
 	o.progress_cb = cli_progress_cb;
 	o.progress_payload = c;
+	o.full = full;
 	char *parent_id = NULL, *source = NULL;
 	range_list changed = {0};
 	int rc;

@@ -1,0 +1,246 @@
+/*
+ * Inventory: EC2 DescribeInstances and DescribeVolumes in every configured
+ * region, page by page (NextToken), with ids and tags pushed down to EC2 as
+ * filters so only matching resources cross the wire.
+ */
+#include "error.h"
+#include "provider_aws.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int region_wanted(const cp_inventory_filter *f, const char *region)
+{
+	if (!f || !f->regions)
+		return 1;
+	for (size_t i = 0; f->regions[i]; i++)
+		if (!strcmp(f->regions[i], region))
+			return 1;
+	return 0;
+}
+
+/*
+ * Ids go in as a filter (instance-id / volume-id), not as InstanceId.N: an id
+ * list fails the whole call in every region that lacks one of the ids, and
+ * forbids MaxResults. Returns 1 when the filter named ids of this kind.
+ */
+static int add_id_filter(ec2_params *q, const cp_inventory_filter *f, const char *prefix,
+			 const char *name, size_t *nfilter)
+{
+	size_t n = 0;
+	for (size_t i = 0; f && f->ids && f->ids[i]; i++) {
+		if (strncmp(f->ids[i], prefix, strlen(prefix)))
+			continue;
+		if (!n)
+			ec2_paramf(q, name, "Filter.%zu.Name", ++*nfilter);
+		ec2_paramf(q, f->ids[i], "Filter.%zu.Value.%zu", *nfilter, ++n);
+	}
+	return n > 0;
+}
+
+static void add_tag_filters(ec2_params *q, const cp_inventory_filter *f, size_t *nfilter)
+{
+	for (size_t i = 0; f && i < f->ntags; i++) {
+		size_t k = ++*nfilter;
+		if (f->tags[i].value) {
+			char name[300];
+			snprintf(name, sizeof(name), "tag:%s", f->tags[i].key);
+			ec2_paramf(q, name, "Filter.%zu.Name", k);
+			ec2_paramf(q, f->tags[i].value, "Filter.%zu.Value.1", k);
+		} else {
+			ec2_paramf(q, "tag-key", "Filter.%zu.Name", k);
+			ec2_paramf(q, f->tags[i].key, "Filter.%zu.Value.1", k);
+		}
+	}
+}
+
+static int has_ids_of(const cp_inventory_filter *f, const char *prefix)
+{
+	for (size_t i = 0; f && f->ids && f->ids[i]; i++)
+		if (!strncmp(f->ids[i], prefix, strlen(prefix)))
+			return 1;
+	return 0;
+}
+
+/* Sum of the sizes of the volumes attached to one instance. */
+static int instance_disk_bytes(aws_provider *p, const char *region, const char *instance,
+			       uint64_t *out)
+{
+	char *token = NULL;
+	int rc = 0;
+	*out = 0;
+	do {
+		ec2_params q;
+		ec2_params_init(&q, "DescribeVolumes");
+		ec2_param(&q, "Filter.1.Name", "attachment.instance-id");
+		ec2_param(&q, "Filter.1.Value.1", instance);
+		if (token)
+			ec2_param(&q, "NextToken", token);
+		free(token);
+		token = NULL;
+		xmlDoc *doc;
+		rc = ec2_call(p, region, &q, &doc);
+		ec2_params_dispose(&q);
+		if (rc)
+			break;
+		xmlNode *root = xmlDocGetRootElement(doc);
+		xmlNode *set = xml_child(root, "volumeSet");
+		for (xmlNode *v = xml_item(set ? set->children : NULL); v; v = xml_item(v->next))
+			*out += xml_child_u64(v, "size") * GIB;
+		token = xml_child_text(root, "nextToken");
+		xmlFreeDoc(doc);
+	} while (token && *token);
+	free(token);
+	return rc;
+}
+
+static int emit_instance(aws_provider *p, const char *region, const char *owner, xmlNode *inst,
+			 cp_resource_cb cb, void *payload)
+{
+	char id[64];
+	xml_child_copy(inst, "instanceId", id, sizeof(id));
+	aws_tags tags;
+	int rc = aws_tags_parse(&tags, xml_child(inst, "tagSet"));
+	uint64_t size = 0;
+	rc = rc ? rc : instance_disk_bytes(p, region, id, &size);
+	if (!rc) {
+		cp_resource r;
+		memset(&r, 0, sizeof(r));
+		r.kind = CP_RESOURCE_VM;
+		r.id = id;
+		r.name = aws_tags_get(&tags, "Name");
+		r.region = region;
+		r.account = owner[0] ? owner : NULL;
+		r.size = size;
+		r.tags = tags.items;
+		r.ntags = tags.count;
+		rc = cb(&r, payload);
+	}
+	aws_tags_dispose(&tags);
+	return rc;
+}
+
+static int list_instances(aws_provider *p, const char *region, const cp_inventory_filter *f,
+			  cp_resource_cb cb, void *payload)
+{
+	char *token = NULL;
+	int rc = 0;
+	do {
+		ec2_params q;
+		ec2_params_init(&q, "DescribeInstances");
+		size_t nfilter = 0;
+		add_id_filter(&q, f, "i-", "instance-id", &nfilter);
+		add_tag_filters(&q, f, &nfilter);
+		char n[16];
+		snprintf(n, sizeof(n), "%u", p->page_size);
+		ec2_param(&q, "MaxResults", n);
+		if (token)
+			ec2_param(&q, "NextToken", token);
+		free(token);
+		token = NULL;
+		xmlDoc *doc;
+		rc = ec2_call(p, region, &q, &doc);
+		ec2_params_dispose(&q);
+		if (rc)
+			break;
+		xmlNode *root = xmlDocGetRootElement(doc);
+		xmlNode *rs = xml_child(root, "reservationSet");
+		for (xmlNode *r = xml_item(rs ? rs->children : NULL); r && !rc;
+		     r = xml_item(r->next)) {
+			char owner[32];
+			xml_child_copy(r, "ownerId", owner, sizeof(owner));
+			xmlNode *is = xml_child(r, "instancesSet");
+			for (xmlNode *i = xml_item(is ? is->children : NULL); i && !rc;
+			     i = xml_item(i->next))
+				rc = emit_instance(p, region, owner, i, cb, payload);
+		}
+		token = xml_child_text(root, "nextToken");
+		xmlFreeDoc(doc);
+	} while (!rc && token && *token);
+	free(token);
+	return rc;
+}
+
+static int emit_volume(const char *region, xmlNode *v, cp_resource_cb cb, void *payload)
+{
+	char id[64], instance[64] = "";
+	xml_child_copy(v, "volumeId", id, sizeof(id));
+	xmlNode *att = xml_child(v, "attachmentSet");
+	xmlNode *a = xml_item(att ? att->children : NULL);
+	if (a)
+		xml_child_copy(a, "instanceId", instance, sizeof(instance));
+	aws_tags tags;
+	int rc = aws_tags_parse(&tags, xml_child(v, "tagSet"));
+	if (!rc) {
+		cp_resource r;
+		memset(&r, 0, sizeof(r));
+		r.kind = CP_RESOURCE_DISK;
+		r.id = id;
+		r.name = aws_tags_get(&tags, "Name");
+		r.region = region;
+		r.parent_id = instance[0] ? instance : NULL;
+		r.size = xml_child_u64(v, "size") * GIB;
+		r.tags = tags.items;
+		r.ntags = tags.count;
+		rc = cb(&r, payload);
+	}
+	aws_tags_dispose(&tags);
+	return rc;
+}
+
+static int list_volumes(aws_provider *p, const char *region, const cp_inventory_filter *f,
+			cp_resource_cb cb, void *payload)
+{
+	char *token = NULL;
+	int rc = 0;
+	do {
+		ec2_params q;
+		ec2_params_init(&q, "DescribeVolumes");
+		size_t nfilter = 0;
+		add_id_filter(&q, f, "vol-", "volume-id", &nfilter);
+		add_tag_filters(&q, f, &nfilter);
+		char n[16];
+		snprintf(n, sizeof(n), "%u", p->page_size);
+		ec2_param(&q, "MaxResults", n);
+		if (token)
+			ec2_param(&q, "NextToken", token);
+		free(token);
+		token = NULL;
+		xmlDoc *doc;
+		rc = ec2_call(p, region, &q, &doc);
+		ec2_params_dispose(&q);
+		if (rc)
+			break;
+		xmlNode *root = xmlDocGetRootElement(doc);
+		xmlNode *set = xml_child(root, "volumeSet");
+		for (xmlNode *v = xml_item(set ? set->children : NULL); v && !rc;
+		     v = xml_item(v->next))
+			rc = emit_volume(region, v, cb, payload);
+		token = xml_child_text(root, "nextToken");
+		xmlFreeDoc(doc);
+	} while (!rc && token && *token);
+	free(token);
+	return rc;
+}
+
+int ec2_inventory(void *state, const cp_inventory_filter *filter, cp_resource_cb cb, void *payload)
+{
+	aws_provider *p = state;
+	int kind = filter ? filter->kind : -1;
+	/* With an id list, only ask for the kinds it names (EC2 rejects foreign ids). */
+	int ids = filter && filter->ids;
+	int want_vm = (kind < 0 || kind == CP_RESOURCE_VM) && (!ids || has_ids_of(filter, "i-"));
+	int want_disk =
+		(kind < 0 || kind == CP_RESOURCE_DISK) && (!ids || has_ids_of(filter, "vol-"));
+	int rc = 0;
+	for (size_t i = 0; !rc && p->regions[i]; i++) {
+		if (!region_wanted(filter, p->regions[i]))
+			continue;
+		if (want_vm)
+			rc = list_instances(p, p->regions[i], filter, cb, payload);
+		if (!rc && want_disk)
+			rc = list_volumes(p, p->regions[i], filter, cb, payload);
+	}
+	return rc;
+}
