@@ -530,7 +530,8 @@ int cp_repository_open(cp_repository **out, cp_ctx *ctx, const char *url, const 
 	if (!rc) {
 		/* The store may have changed under the repository (lock switched off, class gone). */
 		cp_objstore_settings settings = CP_OBJSTORE_SETTINGS_INIT;
-		settings.storage_class = r->config.storage_class[0] ? r->config.storage_class : NULL;
+		settings.storage_class =
+			r->config.storage_class[0] ? r->config.storage_class : NULL;
 		settings.immutable_days = r->config.immutable_days;
 		rc = cp_objstore_check_settings(r->store, &settings, 0);
 	}

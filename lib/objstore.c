@@ -167,8 +167,7 @@ void cp_objstore_writer_free(cp_objstore_writer *writer)
 /* Operations of table version 2 and later: call only when the table has them. */
 #define HAS_OP(store, op, min_version) ((store)->ops->version >= (min_version) && (store)->ops->op)
 
-int cp_objstore_check_settings(cp_objstore *store, const cp_objstore_settings *settings,
-			       int create)
+int cp_objstore_check_settings(cp_objstore *store, const cp_objstore_settings *settings, int create)
 {
 	if (HAS_OP(store, check_settings, 2))
 		return store->ops->check_settings(store->state, settings, create);
@@ -178,12 +177,13 @@ int cp_objstore_check_settings(cp_objstore *store, const cp_objstore_settings *s
 				    "class '%s' or use an s3://, azblob:// or gs:// repository",
 				    store->ops->scheme, settings->storage_class);
 	if (settings->immutable_days)
-		return cp_error_set(CP_EUNSUPPORTED, CP_ERRCLASS_OBJSTORE,
-				    "%s:// repositories cannot lock objects, so --immutable-days "
-				    "cannot be honoured; use s3:// on a bucket created with Object "
-				    "Lock, azblob:// with version-level immutability, or gs:// with "
-				    "object retention",
-				    store->ops->scheme);
+		return cp_error_set(
+			CP_EUNSUPPORTED, CP_ERRCLASS_OBJSTORE,
+			"%s:// repositories cannot lock objects, so --immutable-days "
+			"cannot be honoured; use s3:// on a bucket created with Object "
+			"Lock, azblob:// with version-level immutability, or gs:// with "
+			"object retention",
+			store->ops->scheme);
 	return 0;
 }
 
@@ -195,8 +195,7 @@ int cp_objstore_retain(cp_objstore *store, const char *key, int64_t until)
 	return store->ops->retain(store->state, key, until);
 }
 
-int cp_objstore_rehydrate(cp_objstore *store, const char *key, const char *tier,
-			  unsigned int days)
+int cp_objstore_rehydrate(cp_objstore *store, const char *key, const char *tier, unsigned int days)
 {
 	if (!HAS_OP(store, rehydrate, 2))
 		return cp_error_set(CP_EUNSUPPORTED, CP_ERRCLASS_OBJSTORE,

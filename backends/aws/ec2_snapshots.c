@@ -157,9 +157,8 @@ static int new_group_id(char out[40])
 	unsigned char r[8];
 	if (RAND_bytes(r, sizeof(r)) != 1)
 		return cp_error_set(CP_ERROR, CP_ERRCLASS_OS, "no random bytes from OpenSSL");
-	strcpy(out, "cpg-");
-	for (size_t i = 0; i < sizeof(r); i++)
-		snprintf(out + 4 + 2 * i, 3, "%02x", r[i]);
+	snprintf(out, 40, "cpg-%02x%02x%02x%02x%02x%02x%02x%02x", r[0], r[1], r[2], r[3], r[4],
+		 r[5], r[6], r[7]);
 	return 0;
 }
 

@@ -78,7 +78,10 @@ typedef struct cp_objstore_settings {
 } cp_objstore_settings;
 
 #define CP_OBJSTORE_SETTINGS_VERSION 1
-#define CP_OBJSTORE_SETTINGS_INIT { CP_OBJSTORE_SETTINGS_VERSION, NULL, 0 }
+#define CP_OBJSTORE_SETTINGS_INIT                                                                  \
+	{                                                                                          \
+		CP_OBJSTORE_SETTINGS_VERSION, NULL, 0                                              \
+	}
 
 typedef struct cp_objstore_ops {
 	unsigned int version;
@@ -151,13 +154,13 @@ CP_EXTERN(int) cp_objstore_writer_write(cp_objstore_writer *writer, const void *
 CP_EXTERN(int) cp_objstore_writer_commit(cp_objstore_writer *writer);
 CP_EXTERN(void) cp_objstore_writer_free(cp_objstore_writer *writer);
 /** Check repository settings against the store (see check_settings above). */
-CP_EXTERN(int) cp_objstore_check_settings(cp_objstore *store, const cp_objstore_settings *settings,
-					  int create);
+CP_EXTERN(int)
+cp_objstore_check_settings(cp_objstore *store, const cp_objstore_settings *settings, int create);
 /** CP_EUNSUPPORTED when the store cannot lock objects. */
 CP_EXTERN(int) cp_objstore_retain(cp_objstore *store, const char *key, int64_t until);
 /** CP_EUNSUPPORTED when the store has no archive tier. */
-CP_EXTERN(int) cp_objstore_rehydrate(cp_objstore *store, const char *key, const char *tier,
-				     unsigned int days);
+CP_EXTERN(int)
+cp_objstore_rehydrate(cp_objstore *store, const char *key, const char *tier, unsigned int days);
 
 CP_END_DECL
 
