@@ -20,6 +20,61 @@ static int is_pow2(uint64_t v)
 	return v && !(v & (v - 1));
 }
 
+/* Check the parsed document and fill out; returns the first problem found. */
+static int check_fields(cp_config *out, yajl_val root)
+{
+	int64_t version = 0, chunk = 0, pack = 0, level = 0, days = 0, created = 0;
+	const char *format = cp_json_str(root, "format");
+	const char *id = cp_json_str(root, "id");
+	const char *compression = cp_json_str(root, "compression");
+	const char *sclass = cp_json_str(root, "storage_class");
+	int rc;
+	if (!YAJL_IS_OBJECT(root))
+		return bad("not a JSON object");
+	if (!format || strcmp(format, CP_FORMAT_NAME))
+		return bad("'format' is not \"" CP_FORMAT_NAME "\"");
+	if ((rc = cp_json_int(root, "version", &version, 0)))
+		return rc;
+	if (version < 1)
+		return bad("'version' is missing");
+	if (version > CP_FORMAT_VERSION)
+		return cp_error_set(CP_EUNSUPPORTED, CP_ERRCLASS_REPOSITORY,
+				    "the repository has format version %lld but this library reads "
+				    "versions up to %d; upgrade libcloudprotect",
+				    (long long)version, CP_FORMAT_VERSION);
+	if (!id || !cp_is_hex_id(id))
+		return bad("'id' is not 64 hex digits");
+	if ((rc = cp_json_int(root, "chunk_size", &chunk, 0)) ||
+	    (rc = cp_json_int(root, "pack_size", &pack, 0)) ||
+	    (rc = cp_json_int(root, "compression_level", &level, 0)) ||
+	    (rc = cp_json_int(root, "immutable_days", &days, 0)) ||
+	    (rc = cp_json_int(root, "created", &created, 0)))
+		return rc;
+	if (chunk < CP_MIN_CHUNK_SIZE || chunk > CP_MAX_CHUNK_SIZE || !is_pow2((uint64_t)chunk))
+		return bad("'chunk_size' must be a power of two from 1 KiB to 64 MiB");
+	if (pack < CP_MIN_PACK_SIZE || pack > CP_MAX_PACK_SIZE)
+		return bad("'pack_size' must be from 4 KiB to 1 GiB");
+	if (!compression || strcmp(compression, "zstd"))
+		return bad("'compression' must be \"zstd\"");
+	if (level < 1 || level > 22)
+		return bad("'compression_level' must be from 1 to 22");
+	if (days < 0 || days > CP_MAX_IMMUTABLE_DAYS)
+		return bad("'immutable_days' must be from 0 to 36500");
+	size_t sclass_len = sclass ? strlen(sclass) : 0;
+	if (sclass_len >= sizeof(out->storage_class))
+		return bad("'storage_class' is too long");
+	out->version = (unsigned int)version;
+	memcpy(out->id, id, 65);
+	out->chunk_size = (uint32_t)chunk;
+	out->pack_size = (uint32_t)pack;
+	out->compression_level = (int)level;
+	out->immutable_days = (unsigned int)days;
+	out->created = created;
+	if (sclass)
+		memcpy(out->storage_class, sclass, sclass_len + 1);
+	return 0;
+}
+
 int cp_config_parse(cp_config *out, const char *text, size_t len)
 {
 	memset(out, 0, sizeof(*out));
@@ -33,56 +88,7 @@ int cp_config_parse(cp_config *out, const char *text, size_t len)
 	free(copy);
 	if (rc)
 		return rc;
-	int64_t version = 0, chunk = 0, pack = 0, level = 0, days = 0, created = 0;
-	const char *format = cp_json_str(root, "format");
-	const char *id = cp_json_str(root, "id");
-	const char *compression = cp_json_str(root, "compression");
-	const char *sclass = cp_json_str(root, "storage_class");
-	if (!YAJL_IS_OBJECT(root))
-		rc = bad("not a JSON object");
-	else if (!format || strcmp(format, CP_FORMAT_NAME))
-		rc = bad("'format' is not \"" CP_FORMAT_NAME "\"");
-	else if ((rc = cp_json_int(root, "version", &version, 0)))
-		;
-	else if (version < 1)
-		rc = bad("'version' is missing");
-	else if (version > CP_FORMAT_VERSION)
-		rc = cp_error_set(CP_EUNSUPPORTED, CP_ERRCLASS_REPOSITORY,
-				  "the repository has format version %lld but this library reads "
-				  "versions up to %d; upgrade libcloudprotect",
-				  (long long)version, CP_FORMAT_VERSION);
-	else if (!id || !cp_is_hex_id(id))
-		rc = bad("'id' is not 64 hex digits");
-	else if ((rc = cp_json_int(root, "chunk_size", &chunk, 0)) ||
-		 (rc = cp_json_int(root, "pack_size", &pack, 0)) ||
-		 (rc = cp_json_int(root, "compression_level", &level, 0)) ||
-		 (rc = cp_json_int(root, "immutable_days", &days, 0)) ||
-		 (rc = cp_json_int(root, "created", &created, 0)))
-		;
-	else if (chunk < CP_MIN_CHUNK_SIZE || chunk > CP_MAX_CHUNK_SIZE ||
-		 !is_pow2((uint64_t)chunk))
-		rc = bad("'chunk_size' must be a power of two from 1 KiB to 64 MiB");
-	else if (pack < CP_MIN_PACK_SIZE || pack > CP_MAX_PACK_SIZE)
-		rc = bad("'pack_size' must be from 4 KiB to 1 GiB");
-	else if (!compression || strcmp(compression, "zstd"))
-		rc = bad("'compression' must be \"zstd\"");
-	else if (level < 1 || level > 22)
-		rc = bad("'compression_level' must be from 1 to 22");
-	else if (days < 0 || days > CP_MAX_IMMUTABLE_DAYS)
-		rc = bad("'immutable_days' must be from 0 to 36500");
-	else if (sclass && strlen(sclass) >= sizeof(out->storage_class))
-		rc = bad("'storage_class' is too long");
-	if (!rc) {
-		out->version = (unsigned int)version;
-		memcpy(out->id, id, 65);
-		out->chunk_size = (uint32_t)chunk;
-		out->pack_size = (uint32_t)pack;
-		out->compression_level = (int)level;
-		out->immutable_days = (unsigned int)days;
-		out->created = created;
-		if (sclass)
-			strcpy(out->storage_class, sclass);
-	}
+	rc = check_fields(out, root);
 	yajl_tree_free(root);
 	return rc;
 }

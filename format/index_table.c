@@ -102,7 +102,8 @@ int cp_index_table_insert(cp_index_table *t, const uint8_t id[CP_ID_LEN], const 
 		return cp_error_set(CP_ERROR, CP_ERRCLASS_REPOSITORY,
 				    "the repository holds too many chunks for one index");
 	if ((t->count >> BLOCK_SHIFT) == t->nblocks) {
-		cp_index_entry **blocks = realloc(t->blocks, (t->nblocks + 1) * sizeof(*blocks));
+		cp_index_entry **blocks =
+			realloc(t->blocks, (t->nblocks + 1) * sizeof(cp_index_entry *));
 		if (!blocks)
 			return cp_error_oom();
 		t->blocks = blocks;

@@ -13,6 +13,9 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Listings of the locks before giving up on locks that keep vanishing. */
+#define MAX_SCANS 8
+
 struct cp_repo_lock {
 	cp_repository *repo;
 	cp_lock_info info;
@@ -40,10 +43,10 @@ int cp_lock_parse(cp_lock_info *out, const char *text, size_t len)
 		return rc;
 	const char *host = cp_json_str(root, "hostname");
 	const char *op = cp_json_str(root, "operation");
+	size_t host_len = host ? strlen(host) : 0, op_len = op ? strlen(op) : 0;
 	yajl_val ex = cp_json_get(root, "exclusive");
-	if (!YAJL_IS_OBJECT(root) || !host || strlen(host) >= sizeof(out->hostname) ||
-	    (op && strlen(op) >= sizeof(out->operation)) || !ex ||
-	    !(YAJL_IS_TRUE(ex) || YAJL_IS_FALSE(ex)))
+	if (!YAJL_IS_OBJECT(root) || !host || host_len >= sizeof(out->hostname) ||
+	    op_len >= sizeof(out->operation) || !ex || !(YAJL_IS_TRUE(ex) || YAJL_IS_FALSE(ex)))
 		rc = cp_error_set(CP_EINVALID, CP_ERRCLASS_REPOSITORY,
 				  "lock is invalid: 'hostname' or 'exclusive' is missing");
 	if (!rc)
@@ -53,9 +56,9 @@ int cp_lock_parse(cp_lock_info *out, const char *text, size_t len)
 	if (!rc)
 		rc = cp_json_int(root, "expires", &out->expires, 0);
 	if (!rc) {
-		strcpy(out->hostname, host);
+		memcpy(out->hostname, host, host_len + 1);
 		if (op)
-			strcpy(out->operation, op);
+			memcpy(out->operation, op, op_len + 1);
 		out->exclusive = YAJL_IS_TRUE(ex);
 	}
 	yajl_tree_free(root);
@@ -117,6 +120,7 @@ typedef struct {
 	int64_t now;
 	cp_lock_info holder;
 	int conflict;
+	int vanished; /* a listed lock was gone when read */
 	/* for unlock */
 	int all;
 	unsigned int removed;
@@ -140,7 +144,12 @@ static int scan_conflict(const char *key, const cp_object_info *oi, void *payloa
 		return 0;
 	int rc = read_lock(s->repo, key, &info);
 	if (rc == CP_ENOTFOUND || rc == CP_EINVALID) {
-		/* Removed meanwhile, or not a lock we can read: it protects nothing. */
+		/*
+		 * Removed meanwhile, or not a lock we can read: it protects
+		 * nothing. A removed one may have been refreshed, though, into
+		 * an object this listing started too early to see.
+		 */
+		s->vanished |= rc == CP_ENOTFOUND;
 		cp_error_clear();
 		return 0;
 	}
@@ -219,15 +228,27 @@ int cp_repo_lock_acquire(cp_repo_lock **out, cp_repository *repo, int exclusive,
 		cp_repo_lock_release(l);
 		return cp_error_prefix(rc, "cannot lock the repository: ");
 	}
+	/*
+	 * A refresh writes the new object before it removes the old one, so a
+	 * listing that finds a lock gone is repeated: the next one sees its
+	 * replacement. Locks that keep vanishing count as held.
+	 */
 	scan_state s;
-	memset(&s, 0, sizeof(s));
-	s.repo = repo;
-	s.own_key = l->key;
-	s.exclusive = exclusive;
-	s.now = (int64_t)time(NULL);
-	rc = cp_objstore_list(repo->store, CP_DIR_LOCKS "/", scan_conflict, &s);
-	if (rc == 1)
-		rc = 0;
+	int scans = 0;
+	do {
+		memset(&s, 0, sizeof(s));
+		s.repo = repo;
+		s.own_key = l->key;
+		s.exclusive = exclusive;
+		s.now = (int64_t)time(NULL);
+		rc = cp_objstore_list(repo->store, CP_DIR_LOCKS "/", scan_conflict, &s);
+		if (rc == 1)
+			rc = 0;
+	} while (!rc && !s.conflict && s.vanished && ++scans < MAX_SCANS);
+	if (!rc && !s.conflict && s.vanished)
+		rc = cp_error_set(CP_ELOCKED, CP_ERRCLASS_REPOSITORY,
+				  "the repository's locks kept changing while they were read; try "
+				  "again in a moment");
 	if (!rc && s.conflict) {
 		char since[32];
 		format_time(since, sizeof(since), s.holder.created);

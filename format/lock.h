@@ -4,7 +4,8 @@
  * Backups, copies and checks hold shared locks, prune an exclusive one.
  * A lock is taken by writing it and then listing the others; on a
  * conflict the newcomer removes its own and backs off, so of two racing
- * takers at worst both back off, never both proceed. Held locks are
+ * takers at worst both back off, never both proceed (a listed lock found
+ * gone may have been refreshed, so the listing is repeated). Held locks are
  * refreshed by a background thread (a new object, then the old one is
  * removed: objects are never rewritten). A lock is stale when expired,
  * or when it names this host and a process that no longer exists.

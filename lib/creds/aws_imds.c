@@ -66,12 +66,13 @@ static int imds_refresh(cp_creds *creds, void *state, cp_creds_value *out)
 			   &body, "IMDS role name");
 	char *role = NULL;
 	if (!rc) {
-		size_t n = strcspn(body.ptr ? body.ptr : "", "\r\n");
+		const char *text = body.ptr ? body.ptr : "";
+		size_t n = strcspn(text, "\r\n");
 		if (!n)
 			rc = cp_error_set(CP_EAUTH, CP_ERRCLASS_AUTH,
 					  "this instance has no IAM role; attach an instance "
 					  "profile to it");
-		else if (!(role = strndup(body.ptr, n)))
+		else if (!(role = strndup(text, n)))
 			rc = cp_error_oom();
 	}
 	char *path = NULL;

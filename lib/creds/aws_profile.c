@@ -65,8 +65,13 @@ static int files_load(shared_files *f)
 	f->config_path = home_file("AWS_CONFIG_FILE", "config");
 	if (!f->cred_path || !f->config_path)
 		return cp_error_oom();
-	int rc = load_one(&f->cred, f->cred_path);
-	return rc ? rc : load_one(&f->config, f->config_path);
+	/* Loaded through locals: the paths stay reachable from f whatever happens. */
+	cp_ini *cred = NULL, *config = NULL;
+	int rc = load_one(&cred, f->cred_path);
+	rc = rc ? rc : load_one(&config, f->config_path);
+	f->cred = cred;
+	f->config = config;
+	return rc;
 }
 
 /* A profile setting: the credentials file first, then the config file. */

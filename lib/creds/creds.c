@@ -13,16 +13,17 @@ static char *dup_or_null(const char *s)
 
 int cp_creds_value_copy(cp_creds_value *dst, const cp_creds_value *src)
 {
+	/* Built aside, so dst is either a whole copy or empty, never half freed. */
+	cp_creds_value v = {dup_or_null(src->access_key), dup_or_null(src->secret),
+			    dup_or_null(src->token), src->expires_at};
+	int oom = (src->access_key && !v.access_key) || (src->secret && !v.secret) ||
+		  (src->token && !v.token);
 	memset(dst, 0, sizeof(*dst));
-	dst->access_key = dup_or_null(src->access_key);
-	dst->secret = dup_or_null(src->secret);
-	dst->token = dup_or_null(src->token);
-	dst->expires_at = src->expires_at;
-	if ((src->access_key && !dst->access_key) || (src->secret && !dst->secret) ||
-	    (src->token && !dst->token)) {
-		cp_creds_value_dispose(dst);
+	if (oom) {
+		cp_creds_value_dispose(&v);
 		return cp_error_oom();
 	}
+	*dst = v;
 	return 0;
 }
 

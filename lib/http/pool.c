@@ -55,7 +55,7 @@ void cp_http_pool_give(cp_http_pool *pool, cp_http_client *client)
 	pthread_mutex_lock(&pool->mu);
 	if (pool->nidle == pool->aidle) {
 		size_t n = pool->aidle ? 2 * pool->aidle : 8;
-		cp_http_client **grown = realloc(pool->idle, n * sizeof(*grown));
+		cp_http_client **grown = realloc(pool->idle, n * sizeof(cp_http_client *));
 		if (!grown) {
 			/* Dropping a client only costs its warm connections. */
 			pthread_mutex_unlock(&pool->mu);

@@ -115,7 +115,16 @@ static void write_corpus(const char *dir, const fuzz_target *t, const cp_buf *se
 int main(int argc, char **argv)
 {
 	const char *env = getenv("CP_FUZZ_SECONDS");
-	double budget = env ? atof(env) : 3.0;
+	double budget = 3.0;
+	if (env) {
+		char *end = NULL;
+		budget = strtod(env, &end);
+		if (end == env || *end || !(budget >= 0)) {
+			fprintf(stderr, "CP_FUZZ_SECONDS must be a number of seconds, not '%s'\n",
+				env);
+			return 2;
+		}
+	}
 	const char *corpus = argc == 3 && !strcmp(argv[1], "--write-corpus") ? argv[2] : NULL;
 	static uint8_t buf[MAX_INPUT];
 	for (size_t t = 0; t < fuzz_ntargets; t++) {

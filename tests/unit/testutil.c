@@ -2,6 +2,7 @@
 
 #include "cloudprotect/common.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
@@ -49,7 +50,7 @@ void tu_write_sparse(const char *path, uint64_t size, const uint64_t *ranges, si
 		     uint64_t seed)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	ck_assert_int_ge(fd, 0);
+	ck_assert_msg(fd >= 0, "cannot create %s: %s", path, strerror(errno));
 	ck_assert_int_eq(ftruncate(fd, (off_t)size), 0);
 	for (size_t i = 0; i < nranges; i++) {
 		uint64_t off = ranges[2 * i], len = ranges[2 * i + 1];

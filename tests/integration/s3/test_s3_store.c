@@ -246,14 +246,16 @@ END_TEST
 START_TEST(endpoint_and_region_come_from_the_environment_too)
 {
 	cp_objstore *s = NULL;
+	const char *endpoint = getenv("S3_ENDPOINT");
+	ck_assert_ptr_nonnull(endpoint);
 	unsetenv("AWS_ENDPOINT_URL_S3");
-	setenv("AWS_ENDPOINT_URL", getenv("S3_ENDPOINT"), 1);
+	setenv("AWS_ENDPOINT_URL", endpoint, 1);
 	tu_ok(cp_objstore_open(&s, NULL, "s3://plain-bucket/env", 0));
 	tu_ok(cp_objstore_put(s, "k", "v", 1, NULL));
 	cp_objstore_close(s);
 	/* The S3-specific variable wins over the general one, as in the AWS SDKs. */
 	setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1", 1);
-	setenv("AWS_ENDPOINT_URL_S3", getenv("S3_ENDPOINT"), 1);
+	setenv("AWS_ENDPOINT_URL_S3", endpoint, 1);
 	tu_ok(cp_objstore_open(&s, NULL, "s3://plain-bucket/env?region=eu-west-3", 0));
 	cp_object_info info;
 	tu_ok(cp_objstore_head(s, "k", &info));

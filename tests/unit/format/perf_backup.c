@@ -29,8 +29,14 @@ int main(int argc, char **argv)
 	snprintf(url, sizeof(url), "file://%s", argv[2]);
 	cp_ctx *ctx = NULL;
 	cp_ctx_options co = CP_CTX_OPTIONS_INIT;
-	if (getenv("CP_THREADS"))
-		co.threads = (unsigned int)atoi(getenv("CP_THREADS"));
+	const char *threads = getenv("CP_THREADS");
+	if (threads) {
+		char *end = NULL;
+		unsigned long n = strtoul(threads, &end, 10);
+		if (end == threads || *end || n > 1024)
+			return fprintf(stderr, "CP_THREADS must be a number from 0 to 1024\n"), 2;
+		co.threads = (unsigned int)n;
+	}
 	if (cp_ctx_new(&ctx, &co))
 		return fail("context");
 	cp_repository *repo = NULL;

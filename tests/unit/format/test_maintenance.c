@@ -1,9 +1,11 @@
 /* Forget (GFS rules), prune (delete, repack, leftovers), copy between repositories, locks. */
+#include "faultstore.h"
 #include "fmtutil.h"
 
 #include "cloudprotect/sys/objstore.h"
 #include "format/lock.h"
 #include "format/manifest_io.h"
+#include "fs.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -315,31 +317,102 @@ START_TEST(stale_locks_are_ignored_and_unlocked)
 }
 END_TEST
 
+static void read_lock_file(const char *path, cp_lock_info *info)
+{
+	cp_buf text = CP_BUF_INIT;
+	tu_ok(cp_fs_read_file(path, &text));
+	tu_ok(cp_lock_parse(info, text.ptr, text.size));
+	cp_buf_dispose(&text);
+}
+
 START_TEST(locks_are_refreshed_while_held)
 {
 	ft_env e;
 	ft_setup(&e, "refresh", CS, 64 * 1024);
-	e.repo->lock_ttl = 2;
+	e.repo->lock_ttl = 4;
 	e.repo->lock_refresh = 1;
 	cp_repo_lock *lock = NULL;
 	tu_ok(cp_repo_lock_acquire(&lock, e.repo, 1, "prune"));
 	char dir[800];
 	snprintf(dir, sizeof(dir), "%s/repo/locks", e.dir);
 	char **before = ft_list_files(dir);
-	sleep(3);
-	tu_ok(cp_repo_lock_check(lock));
-	char **after = ft_list_files(dir);
 	ck_assert_ptr_nonnull(before[0]);
-	ck_assert_ptr_nonnull(after[0]);
-	ck_assert_ptr_null(after[1]);
-	ck_assert_str_ne(before[0], after[0]); /* replaced by a fresh lock object */
+	ck_assert_ptr_null(before[1]);
+	cp_lock_info first;
+	read_lock_file(before[0], &first);
+
+	/*
+	 * Poll until the first lock object has expired and a refresh has just
+	 * replaced the lock (one object again, under a new name), rather than
+	 * sleep: a refresh writes the new object before it removes the old
+	 * one, and a busy machine delays it.
+	 */
+	char last[800];
+	snprintf(last, sizeof(last), "%s", before[0]);
+	int fresh = 0;
+	for (int waited_ms = 0; !(fresh && (int64_t)time(NULL) > first.expires); waited_ms += 20) {
+		ck_assert_msg(waited_ms < 120000,
+			      "the lock was not refreshed past its first expiry in 120 s");
+		usleep(20000);
+		char **now = ft_list_files(dir);
+		fresh = now[0] && !now[1] && strcmp(now[0], last);
+		if (fresh)
+			snprintf(last, sizeof(last), "%s", now[0]);
+		ft_free_list(now);
+	}
+	tu_ok(cp_repo_lock_check(lock));
 	/* Still exclusive after its first expiry time. */
 	cp_repo_lock *other = NULL;
 	ck_assert_int_eq(cp_repo_lock_acquire(&other, e.repo, 0, "backup"), CP_ELOCKED);
 	cp_repo_lock_release(lock);
 	ck_assert_uint_eq(ft_count_files(dir), 0);
 	ft_free_list(before);
-	ft_free_list(after);
+	ft_teardown(&e);
+}
+END_TEST
+
+/* What a refresh does to the exclusive lock in dir: a new object, then the old one removed. */
+static void refresh_exclusive_lock(void *payload)
+{
+	const char *dir = payload;
+	char **locks = ft_list_files(dir);
+	int refreshed = 0;
+	for (size_t i = 0; locks[i]; i++) {
+		cp_lock_info info;
+		read_lock_file(locks[i], &info);
+		if (!info.exclusive)
+			continue;
+		char renamed[900];
+		snprintf(renamed, sizeof(renamed), "%s", locks[i]);
+		char *c = renamed + strlen(renamed) - 1;
+		*c = *c == '0' ? '1' : '0';
+		ck_assert_int_eq(link(locks[i], renamed), 0);
+		ck_assert_int_eq(unlink(locks[i]), 0);
+		refreshed++;
+	}
+	ck_assert_int_eq(refreshed, 1);
+	ft_free_list(locks);
+}
+
+START_TEST(a_lock_refreshed_during_a_scan_still_conflicts)
+{
+	ft_env e;
+	ft_setup(&e, "refreshscan", CS, 64 * 1024);
+	cp_repo_lock *held = NULL;
+	tu_ok(cp_repo_lock_acquire(&held, e.repo, 1, "prune"));
+	/* A second handle, whose listing of the locks the held lock's refresh overtakes. */
+	char url[700];
+	fault_store_url(url, sizeof(url), e.url);
+	cp_repository *r = NULL;
+	tu_ok(cp_repository_open(&r, e.ctx, url, FT_PASSWORD));
+	char dir[800];
+	snprintf(dir, sizeof(dir), "%s/repo/locks", e.dir);
+	fault_store_on_next_list(refresh_exclusive_lock, dir);
+	cp_repo_lock *other = NULL;
+	ck_assert_int_eq(cp_repo_lock_acquire(&other, r, 0, "backup"), CP_ELOCKED);
+	ck_assert_ptr_nonnull(strstr(cp_error_last()->message, "prune"));
+	cp_repository_close(r);
+	cp_repo_lock_release(held);
 	ft_teardown(&e);
 }
 END_TEST
@@ -564,6 +637,7 @@ END_TEST
 
 int main(void)
 {
+	fault_store_register();
 	Suite *s = suite_create("format-maintenance");
 	TCase *tc = tcase_create("maintenance");
 	tcase_set_timeout(tc, 120);
@@ -572,6 +646,7 @@ int main(void)
 	tcase_add_test(tc, prune_is_refused_while_a_backup_holds_a_lock);
 	tcase_add_test(tc, stale_locks_are_ignored_and_unlocked);
 	tcase_add_test(tc, locks_are_refreshed_while_held);
+	tcase_add_test(tc, a_lock_refreshed_during_a_scan_still_conflicts);
 	tcase_add_test(tc, copy_between_repositories_restores_identically);
 	tcase_add_test(tc, prune_leaves_immutable_objects_alone);
 	suite_add_tcase(s, tc);

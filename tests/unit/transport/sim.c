@@ -37,6 +37,32 @@ void tu_sim_start(tu_sim *sim, const char *python, const char *script, const cha
 	free(full);
 }
 
+/* A port number from text; returns its end, or NULL when there is none. */
+static const char *parse_port(const char *text, int *port)
+{
+	char *end = NULL;
+	long v = strtol(text, &end, 10);
+	if (end == text || v <= 0 || v > 65535)
+		return NULL;
+	*port = (int)v;
+	return end;
+}
+
+/* A server's first line: "PORT <port> [<second port>]". */
+static int parse_ports(const char *line, int *port, int *port2)
+{
+	*port2 = 0;
+	if (strncmp(line, "PORT ", 5))
+		return -1;
+	const char *rest = parse_port(line + 5, port);
+	if (!rest)
+		return -1;
+	rest += strspn(rest, " ");
+	if (*rest && *rest != '\n' && !parse_port(rest, port2))
+		return -1;
+	return 0;
+}
+
 void tu_sim_start_cmd(tu_sim *sim, const char *const *argv)
 {
 	int in[2], out[2];
@@ -62,6 +88,7 @@ void tu_sim_start_cmd(tu_sim *sim, const char *const *argv)
 	size_t len = 0;
 	struct pollfd p = {out[0], POLLIN, 0};
 	/* Installing Azurite on a fresh machine takes a while. */
+	/* cppcheck-suppress uninitvar ; line[len - 1] is read only when len > 0, after a read filled it */
 	while (len < sizeof(line) - 1 && (!len || line[len - 1] != '\n')) {
 		if (poll(&p, 1, 300000) <= 0)
 			break;
@@ -72,8 +99,7 @@ void tu_sim_start_cmd(tu_sim *sim, const char *const *argv)
 	}
 	line[len] = '\0';
 	close(out[0]);
-	sim->port2 = 0;
-	if (sscanf(line, "PORT %d %d", &sim->port, &sim->port2) < 1) {
+	if (parse_ports(line, &sim->port, &sim->port2)) {
 		fprintf(stderr, "%s %s did not start (got '%s')\n", argv[0], argv[1] ? argv[1] : "",
 			line);
 		kill(pid, SIGKILL);
@@ -147,8 +173,8 @@ int tu_sim_count(const tu_sim *sim, const char *method, const char *path)
 	int count = 0;
 	char needle[256];
 	/* The log is JSON written by simcore.py with fixed key order. */
-	const char *p = log.ptr;
-	while (p && (p = strstr(p, "{\"method\": \""))) {
+	const char *p = log.ptr ? log.ptr : "";
+	while ((p = strstr(p, "{\"method\": \""))) {
 		p += 12;
 		int m = !method || !strncmp(p, method, strlen(method));
 		snprintf(needle, sizeof(needle), "\"path\": \"%s\"", path ? path : "");

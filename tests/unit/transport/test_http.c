@@ -406,9 +406,13 @@ static void batch_done(void *payload, int rc, cp_http_request *req, cp_http_resp
 
 static int count_distinct_ports(const char *log)
 {
-	int ports[1024], n = 0;
+	long ports[1024];
+	int n = 0;
 	for (const char *p = log; (p = strstr(p, "\"peer_port\": ")); p++) {
-		int port = atoi(p + 13), seen = 0;
+		char *end = NULL;
+		long port = strtol(p + 13, &end, 10);
+		ck_assert_msg(end != p + 13, "no port number after \"peer_port\" in the log");
+		int seen = 0;
 		for (int i = 0; i < n; i++)
 			seen |= ports[i] == port;
 		if (!seen && n < 1024)
@@ -443,8 +447,13 @@ START_TEST(many_in_flight_bounded_and_reused)
 	ck_assert_int_eq(b.failed, 0);
 	cp_buf stats = CP_BUF_INIT;
 	tu_sim_get(&sim, "/_sim/stats", &stats);
-	int max_active = atoi(strstr(stats.ptr, "\"max_active\": ") + 14);
-	ck_assert_msg(max_active <= 8 && max_active >= 4, "max in flight %d", max_active);
+	ck_assert_ptr_nonnull(stats.ptr);
+	const char *field = strstr(stats.ptr, "\"max_active\": ");
+	ck_assert_msg(field != NULL, "no max_active in the stats: %s", stats.ptr);
+	char *end = NULL;
+	long max_active = strtol(field + 14, &end, 10);
+	ck_assert_msg(end != field + 14, "max_active is not a number: %s", stats.ptr);
+	ck_assert_msg(max_active <= 8 && max_active >= 4, "max in flight %ld", max_active);
 	/* 64 x 50 ms one by one would take 3.2 s. */
 	ck_assert_msg(took < 2000, "took %llu ms", (unsigned long long)took);
 	tu_sim_get(&sim, "/_sim/log", &stats);
