@@ -186,10 +186,7 @@ static void s3_close(void *state)
 	s3_store *s = state;
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->nidle; i++)
-		cp_http_client_free(s->idle[i]);
-	free(s->idle);
-	pthread_mutex_destroy(&s->mu);
+	cp_http_pool_free(s->pool);
 	cp_creds_free(s->creds);
 	free(s->bucket);
 	free(s->root);
@@ -244,7 +241,6 @@ static int s3_open(void **state, cp_ctx *ctx, const char *url, int create)
 	s3_store *s = calloc(1, sizeof(*s));
 	if (!s)
 		return cp_error_oom();
-	pthread_mutex_init(&s->mu, NULL);
 	s->ctx = ctx;
 	s->url = cp_url_redact(url);
 	int rc = s->url ? parse_url(s, url) : cp_error_oom();
@@ -256,7 +252,8 @@ static int s3_open(void **state, cp_ctx *ctx, const char *url, int create)
 		cp_http_client_options_init(&s->http);
 		/* Parts of several packs go at once; keep connections for all of them. */
 		s->http.max_concurrency = 32;
-		rc = probe_bucket(s, create);
+		rc = cp_http_pool_new(&s->pool, ctx, &s->http);
+		rc = rc ? rc : probe_bucket(s, create);
 	}
 	if (rc) {
 		s3_close(s);

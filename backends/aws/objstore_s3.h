@@ -9,6 +9,7 @@
 #include "cloudprotect/sys/objstore.h"
 #include "creds/creds.h"
 #include "http/http.h"
+#include "http/pool.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -27,9 +28,7 @@ typedef struct s3_store {
 	char *url;	   /* the repository URL, for messages */
 	cp_creds *creds;
 	cp_http_client_options http;
-	pthread_mutex_t mu; /* guards idle */
-	cp_http_client **idle;
-	size_t nidle, aidle;
+	cp_http_pool *pool; /* a client serves one thread at a time, the store many */
 } s3_store;
 
 /* One S3 call: fill with s3_req_init, adjust http fields, send, dispose. */
@@ -54,9 +53,6 @@ void s3_req_dispose(s3_req *r);
 
 /* Name the object and key id in an error raised by a request (rc returned). */
 int s3_req_error(s3_store *s, s3_req *r, int rc, const char *key);
-
-int s3_client_take(s3_store *s, cp_http_client **out);
-void s3_client_give(s3_store *s, cp_http_client *client);
 
 /* Base64 of the MD5 of data, for Content-MD5 (S3 checks it; Object Lock requires one). */
 int s3_content_md5(cp_buf *out, const void *data, size_t len);

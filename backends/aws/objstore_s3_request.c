@@ -1,6 +1,5 @@
 /*
- * Building, signing and sending S3 requests; a pool of HTTP clients, since
- * a client serves one thread at a time and the store serves many.
+ * Building, signing and sending S3 requests (on the store's shared client pool).
  */
 #include "auth/digest.h"
 #include "ctx.h"
@@ -13,34 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-int s3_client_take(s3_store *s, cp_http_client **out)
-{
-	pthread_mutex_lock(&s->mu);
-	*out = s->nidle ? s->idle[--s->nidle] : NULL;
-	pthread_mutex_unlock(&s->mu);
-	if (*out)
-		return 0;
-	return cp_http_client_new(out, s->ctx, &s->http);
-}
-
-void s3_client_give(s3_store *s, cp_http_client *client)
-{
-	pthread_mutex_lock(&s->mu);
-	if (s->nidle == s->aidle) {
-		size_t n = s->aidle ? 2 * s->aidle : 8;
-		cp_http_client **grown = realloc(s->idle, n * sizeof(cp_http_client *));
-		if (!grown) {
-			pthread_mutex_unlock(&s->mu);
-			cp_http_client_free(client);
-			return;
-		}
-		s->idle = grown;
-		s->aidle = n;
-	}
-	s->idle[s->nidle++] = client;
-	pthread_mutex_unlock(&s->mu);
-}
 
 static int put_str(cp_buf *b, const char *s)
 {
@@ -117,12 +88,7 @@ int s3_req_error(s3_store *s, s3_req *r, int rc, const char *key)
 
 int s3_req_perform(s3_store *s, s3_req *r, const char *key)
 {
-	cp_http_client *c;
-	int rc = s3_client_take(s, &c);
-	if (rc)
-		return rc;
-	rc = cp_http_perform(c, &r->http, &r->resp);
-	s3_client_give(s, c);
+	int rc = cp_http_pool_perform(s->pool, &r->http, &r->resp);
 	if (rc && rc != CP_ENOTFOUND)
 		rc = s3_req_error(s, r, rc, key);
 	return rc;

@@ -105,7 +105,7 @@ static int upload_parts(s3_writer *w, const char *const *data, const size_t *len
 	if (!calls)
 		return cp_error_oom();
 	cp_http_client *client = NULL;
-	rc = s3_client_take(w->s, &client);
+	rc = cp_http_pool_take(w->s->pool, &client);
 	unsigned int made = 0;
 	for (; !rc && made < n; made++) {
 		part_call *c = &calls[made];
@@ -156,7 +156,7 @@ static int upload_parts(s3_writer *w, const char *const *data, const size_t *len
 	}
 	free(calls);
 	if (client)
-		s3_client_give(w->s, client);
+		cp_http_pool_give(w->s->pool, client);
 	if (!rc)
 		w->nparts += n;
 	return rc;

@@ -52,27 +52,6 @@ char *az_account_url(az_store *s, const char *query)
 	return u;
 }
 
-static int pool_take(az_store *s, cp_http_client **out)
-{
-	pthread_mutex_lock(&s->pool_lock);
-	*out = s->npool ? s->pool[--s->npool] : NULL;
-	pthread_mutex_unlock(&s->pool_lock);
-	if (*out)
-		return 0;
-	return cp_http_client_new(out, s->ctx, NULL);
-}
-
-static void pool_give(az_store *s, cp_http_client *c)
-{
-	pthread_mutex_lock(&s->pool_lock);
-	if (s->npool < AZ_POOL_MAX) {
-		s->pool[s->npool++] = c;
-		c = NULL;
-	}
-	pthread_mutex_unlock(&s->pool_lock);
-	cp_http_client_free(c);
-}
-
 int az_perform(az_store *s, cp_http_request *req, cp_http_response *resp)
 {
 	char *signed_url = NULL;
@@ -93,12 +72,7 @@ int az_perform(az_store *s, cp_http_request *req, cp_http_response *resp)
 		req->url = signed_url;
 		break;
 	}
-	cp_http_client *client = NULL;
-	rc = rc ? rc : pool_take(s, &client);
-	if (!rc) {
-		rc = cp_http_perform(client, req, resp);
-		pool_give(s, client);
-	}
+	rc = rc ? rc : cp_http_pool_perform(s->pool, req, resp);
 	req->url = plain_url;
 	free(signed_url);
 	if (rc == CP_EAUTH && resp->status == 403)
@@ -173,9 +147,7 @@ static void store_free(az_store *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->npool; i++)
-		cp_http_client_free(s->pool[i]);
-	pthread_mutex_destroy(&s->pool_lock);
+	cp_http_pool_free(s->pool);
 	cp_creds_free(s->creds);
 	cp_secret_free(s->sas);
 	free(s->account);
@@ -313,8 +285,12 @@ static int az_open(void **state, cp_ctx *ctx, const char *url, int create)
 	az_store *s = calloc(1, sizeof(*s));
 	if (!s)
 		return cp_error_oom();
-	pthread_mutex_init(&s->pool_lock, NULL);
 	s->ctx = ctx;
+	int prc = cp_http_pool_new(&s->pool, ctx, NULL);
+	if (prc) {
+		free(s);
+		return prc;
+	}
 	char *endpoint = NULL;
 	int rc = parse_url(s, url, &endpoint);
 	rc = rc ? rc : find_credentials(s, &endpoint);

@@ -8,12 +8,12 @@
 #include "auth/azure.h"
 #include "creds/creds.h"
 #include "http/http.h"
+#include "http/pool.h"
 
 #include <pthread.h>
 
 /* Objects up to this size go up in one Put Blob; larger ones as blocks of this size. */
 #define AZ_BLOCK_SIZE (4u << 20)
-#define AZ_POOL_MAX   32
 
 typedef enum {
 	AZ_AUTH_SHAREDKEY,
@@ -33,9 +33,7 @@ typedef struct az_store {
 	cp_azure_signer sharedkey;
 	cp_bearer_signer bearer;
 	/* A client is single-threaded, the store is not: idle clients wait here. */
-	pthread_mutex_t pool_lock;
-	cp_http_client *pool[AZ_POOL_MAX];
-	size_t npool;
+	cp_http_pool *pool; /* a client serves one thread at a time, the store many */
 } az_store;
 
 /** URL of key (NULL: the container) with query (NULL: none), malloc'd. */

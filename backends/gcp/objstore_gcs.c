@@ -40,37 +40,11 @@ char *gcs_url(gcs_store *s, const char *key, const char *query)
 	return b.ptr;
 }
 
-static int pool_take(gcs_store *s, cp_http_client **out)
-{
-	pthread_mutex_lock(&s->pool_lock);
-	*out = s->npool ? s->pool[--s->npool] : NULL;
-	pthread_mutex_unlock(&s->pool_lock);
-	if (*out)
-		return 0;
-	return cp_http_client_new(out, s->ctx, NULL);
-}
-
-static void pool_give(gcs_store *s, cp_http_client *c)
-{
-	pthread_mutex_lock(&s->pool_lock);
-	if (s->npool < GCS_POOL_MAX) {
-		s->pool[s->npool++] = c;
-		c = NULL;
-	}
-	pthread_mutex_unlock(&s->pool_lock);
-	cp_http_client_free(c);
-}
-
 int gcs_perform(gcs_store *s, cp_http_request *req, cp_http_response *resp)
 {
 	req->sign = cp_sigv4_sign_request;
 	req->sign_payload = &s->signer;
-	cp_http_client *client = NULL;
-	int rc = pool_take(s, &client);
-	if (!rc) {
-		rc = cp_http_perform(client, req, resp);
-		pool_give(s, client);
-	}
+	int rc = cp_http_pool_perform(s->pool, req, resp);
 	if (rc == CP_EAUTH && (!strcmp(resp->error.code, "SignatureDoesNotMatch") ||
 			       !strcmp(resp->error.code, "InvalidAccessKeyId") ||
 			       !strcmp(resp->error.code, "InvalidSecurity")))
@@ -136,9 +110,7 @@ static void store_free(gcs_store *s)
 {
 	if (!s)
 		return;
-	for (size_t i = 0; i < s->npool; i++)
-		cp_http_client_free(s->pool[i]);
-	pthread_mutex_destroy(&s->pool_lock);
+	cp_http_pool_free(s->pool);
 	cp_creds_free(s->creds);
 	free(s->bucket);
 	free(s->prefix);
@@ -228,8 +200,12 @@ static int gcs_open(void **state, cp_ctx *ctx, const char *url, int create)
 	gcs_store *s = calloc(1, sizeof(*s));
 	if (!s)
 		return cp_error_oom();
-	pthread_mutex_init(&s->pool_lock, NULL);
 	s->ctx = ctx;
+	int prc = cp_http_pool_new(&s->pool, ctx, NULL);
+	if (prc) {
+		free(s);
+		return prc;
+	}
 	int rc = parse_url(s, url);
 	rc = rc ? rc : find_keys(s);
 	if (!rc) {

@@ -8,12 +8,12 @@
 #include "auth/sigv4.h"
 #include "creds/creds.h"
 #include "http/http.h"
+#include "http/pool.h"
 
 #include <pthread.h>
 
 /* Objects up to this size go up in one PUT; larger ones as multipart parts of this size. */
 #define GCS_PART_SIZE (8u << 20)
-#define GCS_POOL_MAX  32
 
 typedef struct gcs_store {
 	cp_ctx *ctx;
@@ -23,9 +23,7 @@ typedef struct gcs_store {
 	cp_creds *creds;
 	cp_sigv4_signer signer;
 	/* A client is single-threaded, the store is not: idle clients wait here. */
-	pthread_mutex_t pool_lock;
-	cp_http_client *pool[GCS_POOL_MAX];
-	size_t npool;
+	cp_http_pool *pool; /* a client serves one thread at a time, the store many */
 } gcs_store;
 
 /** URL of key (NULL: the bucket) with query (NULL: none), malloc'd. */
