@@ -240,3 +240,89 @@ int cp_disk_create(cp_block_writer **out, cp_provider *provider, const cp_disk_c
 		return unsupported(provider, "creating disks");
 	return provider->ops->disk_create(provider->state, opts, out);
 }
+
+/* Version 2 operations: present only when the backend's table says so. */
+#define HAS_OP(p, op) ((p)->ops->version >= 2 && (p)->ops->op)
+
+int cp_resource_restore(cp_provider *provider, const char *snapshot_id,
+			const cp_resource_restore_options *opts, cp_resource_cb cb, void *payload)
+{
+	cp_resource_restore_options defaults = CP_RESOURCE_RESTORE_OPTIONS_INIT;
+	int rc = need_id(snapshot_id, "snapshot id to restore");
+	if (rc)
+		return rc;
+	if (!HAS_OP(provider, resource_restore))
+		return unsupported(provider, "restoring snapshots to new resources");
+	return provider->ops->resource_restore(provider->state, snapshot_id,
+					       opts ? opts : &defaults, cb, payload);
+}
+
+const char *cp_worker_state_name(cp_worker_state state)
+{
+	switch (state) {
+	case CP_WORKER_STARTING: return "starting";
+	case CP_WORKER_RUNNING: return "running";
+	case CP_WORKER_FINISHED: return "finished";
+	case CP_WORKER_TERMINATED: return "terminated";
+	case CP_WORKER_FAILED: return "failed";
+	}
+	return "unknown";
+}
+
+int cp_worker_launch(char **id_out, cp_provider *provider, const cp_worker_options *opts)
+{
+	*id_out = NULL;
+	if (!opts || !opts->image || !*opts->image || !opts->size_class || !*opts->size_class)
+		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
+				    "a worker needs an image and a size class (instance type)");
+	if (!HAS_OP(provider, worker_launch))
+		return unsupported(provider, "workers");
+	return provider->ops->worker_launch(provider->state, opts, id_out);
+}
+
+int cp_worker_get(cp_provider *provider, const char *id, cp_worker_cb cb, void *payload)
+{
+	int rc = need_id(id, "worker id");
+	if (rc)
+		return rc;
+	if (!HAS_OP(provider, worker_get))
+		return unsupported(provider, "workers");
+	return provider->ops->worker_get(provider->state, id, cb, payload);
+}
+
+int cp_worker_list(cp_provider *provider, cp_worker_cb cb, void *payload)
+{
+	if (!HAS_OP(provider, worker_list))
+		return unsupported(provider, "workers");
+	return provider->ops->worker_list(provider->state, cb, payload);
+}
+
+int cp_worker_terminate(cp_provider *provider, const char *id)
+{
+	int rc = need_id(id, "worker id");
+	if (rc)
+		return rc;
+	if (!HAS_OP(provider, worker_terminate))
+		return unsupported(provider, "workers");
+	return provider->ops->worker_terminate(provider->state, id);
+}
+
+int cp_network_export(char **json_out, cp_provider *provider, const char *region)
+{
+	*json_out = NULL;
+	if (!HAS_OP(provider, network_export))
+		return unsupported(provider, "exporting network configuration");
+	return provider->ops->network_export(provider->state, region, json_out);
+}
+
+int cp_network_apply(cp_provider *provider, const char *json, const cp_network_apply_options *opts)
+{
+	cp_network_apply_options defaults = CP_NETWORK_APPLY_OPTIONS_INIT;
+	if (!json || !*json)
+		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
+				    "no network document given; export one with "
+				    "`cloudprotect network export`");
+	if (!HAS_OP(provider, network_apply))
+		return unsupported(provider, "applying network configuration");
+	return provider->ops->network_apply(provider->state, json, opts ? opts : &defaults);
+}

@@ -39,6 +39,7 @@ static int emit_snapshot(const char *region, xmlNode *s, cp_snapshot_cb cb, void
 	snap.region = region;
 	snap.size = xml_child_u64(s, "volumeSize") * GIB;
 	snap.block_size = EBS_BLOCK_SIZE;
+	snap.kind = CP_RESOURCE_DISK;
 	snap.created = aws_parse_time(start);
 	snap.state = !strcmp(state, "completed") ? CP_SNAPSHOT_COMPLETED
 		     : !strcmp(state, "error")	 ? CP_SNAPSHOT_ERROR

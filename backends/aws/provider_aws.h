@@ -44,6 +44,59 @@ typedef struct aws_provider {
 	cp_http_pool *pool;
 } aws_provider;
 
+/*
+ * The services behind the provider (provider_routes.c). EC2 owns "i-",
+ * "vol-" and "snap-" ids; every other service names its resources,
+ * snapshots and recovery points by ARN, and claims the ids it owns.
+ * Operations left NULL are unsupported by that service.
+ */
+typedef struct aws_service {
+	const char *name;
+	/* Non-zero when id (a resource or a snapshot) belongs to this service. */
+	int (*owns)(const char *id);
+	int (*inventory)(aws_provider *p, const cp_inventory_filter *filter, cp_resource_cb cb,
+			 void *payload);
+	int (*snapshot_create)(aws_provider *p, const char *resource_id,
+			       const cp_snapshot_create_options *opts, cp_snapshot_cb cb,
+			       void *payload);
+	/* resource_id NULL: all of this service's snapshots. */
+	int (*snapshot_list)(aws_provider *p, const char *resource_id, cp_snapshot_cb cb,
+			     void *payload);
+	int (*snapshot_get)(aws_provider *p, const char *snapshot_id, cp_snapshot_cb cb,
+			    void *payload);
+	int (*snapshot_delete)(aws_provider *p, const char *snapshot_id);
+	int (*snapshot_copy)(aws_provider *p, const char *snapshot_id, const char *region,
+			     cp_snapshot_cb cb, void *payload);
+	int (*resource_restore)(aws_provider *p, const char *snapshot_id,
+				const cp_resource_restore_options *opts, cp_resource_cb cb,
+				void *payload);
+} aws_service;
+
+/* One line per service in provider_routes.c's table. */
+extern const aws_service aws_service_ec2;
+
+/*
+ * The endpoint of a service in a region, as the AWS SDKs find it:
+ * AWS_ENDPOINT_URL_<ENV_NAME> (e.g. "RDS"), else AWS_ENDPOINT_URL, else
+ * https://<host_prefix>.<region>.amazonaws.com. *out is malloc'd.
+ */
+int aws_service_url(char **out, const char *env_name, const char *host_prefix, const char *region);
+
+/* The provider table's entries (provider_routes.c). */
+int aws_route_inventory(void *state, const cp_inventory_filter *filter, cp_resource_cb cb,
+			void *payload);
+int aws_route_snapshot_create(void *state, const char *resource_id,
+			      const cp_snapshot_create_options *opts, cp_snapshot_cb cb,
+			      void *payload);
+int aws_route_snapshot_list(void *state, const char *resource_id, cp_snapshot_cb cb, void *payload);
+int aws_route_snapshot_get(void *state, const char *snapshot_id, cp_snapshot_cb cb, void *payload);
+int aws_route_snapshot_delete(void *state, const char *snapshot_id);
+int aws_route_snapshot_copy(void *state, const char *snapshot_id, const char *region,
+			    cp_snapshot_cb cb, void *payload);
+int aws_route_resource_restore(void *state, const char *snapshot_id,
+			       const cp_resource_restore_options *opts, cp_resource_cb cb,
+			       void *payload);
+
 /* ---- EC2 query API (ec2_request.c) ---- */
 
 /* A form body being built: "Action=..&Version=..&Name=Value...". */

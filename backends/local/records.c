@@ -350,6 +350,7 @@ void local_snapshot_to_public(cp_snapshot *out, const local_snapshot *rec)
 	out->block_size = LOCAL_BLOCK_SIZE;
 	out->created = rec->created;
 	out->state = CP_SNAPSHOT_COMPLETED;
+	out->kind = CP_RESOURCE_DISK;
 	out->tags = rec->tags.items;
 	out->ntags = rec->tags.count;
 }

@@ -100,6 +100,20 @@ CP_EXTERN(int)
 cp_backup_snapshot(char **id_out, cp_backup_stats *stats, cp_repository *repo,
 		   cp_provider *provider, const char *snapshot_id, const cp_backup_options *opts);
 
+/**
+ * Back up a small document (a network configuration, say) as a backup of
+ * its own: opts->source names what it describes, and the bytes are
+ * chunked, deduplicated, compressed and encrypted like any image. Its
+ * manifest carries a "content-type" tag with content_type.
+ */
+CP_EXTERN(int)
+cp_document_backup(char **backup_id, cp_repository *repo, const char *content_type,
+		   const void *data, size_t len, const cp_backup_options *opts);
+
+/** Read a document backup back into a malloc'd buffer (NUL-terminated for convenience). */
+CP_EXTERN(int)
+cp_document_restore(void **data, size_t *len, cp_repository *repo, const char *backup_id);
+
 typedef struct cp_restore_options {
 	unsigned int version;
 	unsigned int threads;

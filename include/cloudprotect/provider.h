@@ -85,6 +85,13 @@ typedef struct cp_snapshot {
 	cp_snapshot_state state;
 	const cp_tag *tags;
 	size_t ntags;
+	/**
+	 * What was snapshotted: CP_RESOURCE_DISK for block snapshots (the
+	 * only ones cp_snapshot_open can read); CP_RESOURCE_DB, _WAREHOUSE,
+	 * _NOSQL or _FILESHARE for provider-native snapshots and recovery
+	 * points, which come back through cp_resource_restore.
+	 */
+	cp_resource_kind kind;
 } cp_snapshot;
 
 typedef int (*cp_snapshot_cb)(const cp_snapshot *snapshot, void *payload);
@@ -194,6 +201,162 @@ typedef struct cp_disk_create_options {
 /** Start a new disk to be filled with blocks (a restore target). */
 CP_EXTERN(int)
 cp_disk_create(cp_block_writer **out, cp_provider *provider, const cp_disk_create_options *opts);
+
+typedef struct cp_resource_restore_options {
+	unsigned int version;
+	const char *name;	/**< name or identifier of the new resource; NULL: derived */
+	const char *region;	/**< NULL: the snapshot's region */
+	const char *size_class; /**< instance class / node type / VM size; NULL: as source */
+	const char *subnet;	/**< subnet, or DB subnet group; NULL: default */
+	/** vm: snapshots of further disks, attached in this order after the root */
+	const char *const *data_snapshot_ids;
+	size_t ndata_snapshots;
+	int launch; /**< vm: also launch an instance from the image made */
+	const cp_tag *tags;
+	size_t ntags;
+	int wait; /**< return only once the new resource is available */
+	cp_progress_cb progress_cb;
+	void *progress_payload;
+} cp_resource_restore_options;
+
+#define CP_RESOURCE_RESTORE_OPTIONS_VERSION 1
+#define CP_RESOURCE_RESTORE_OPTIONS_INIT                                                           \
+	{                                                                                          \
+		CP_RESOURCE_RESTORE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0,  \
+			1, NULL, NULL                                                              \
+	}
+
+/**
+ * Restore a provider-native snapshot to a new resource: a database or
+ * cluster snapshot to a new instance or cluster, a recovery point to a
+ * new table or file system, or a disk snapshot (plus data_snapshot_ids)
+ * to a machine image and, with launch, an instance. cb receives every
+ * resource made, the image before the instance.
+ */
+CP_EXTERN(int)
+cp_resource_restore(cp_provider *provider, const char *snapshot_id,
+		    const cp_resource_restore_options *opts, cp_resource_cb cb, void *payload);
+
+/* Workers: temporary machines in the account for paths that need one. */
+
+typedef struct cp_worker_options {
+	unsigned int version;
+	const char *region;	  /**< NULL: the provider's default */
+	const char *image;	  /**< machine image to boot; required */
+	const char *size_class;	  /**< instance type / VM size; required */
+	const char *subnet;	  /**< NULL: the default network */
+	const char *identity;	  /**< instance profile / managed identity / service account */
+	const char *user_data;	  /**< the job: a script run at boot */
+	const char *job;	  /**< short job name, tagged on the worker */
+	unsigned int ttl_seconds; /**< reapable after this long; 0: one hour */
+	const cp_tag *tags;
+	size_t ntags;
+} cp_worker_options;
+
+#define CP_WORKER_OPTIONS_VERSION 1
+#define CP_WORKER_OPTIONS_INIT                                                                     \
+	{                                                                                          \
+		CP_WORKER_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, NULL, 0    \
+	}
+
+typedef enum {
+	CP_WORKER_STARTING = 0,
+	CP_WORKER_RUNNING,
+	CP_WORKER_FINISHED, /**< the job ended (the machine stopped itself) */
+	CP_WORKER_TERMINATED,
+	CP_WORKER_FAILED,
+} cp_worker_state;
+
+CP_EXTERN(const char *) cp_worker_state_name(cp_worker_state state);
+
+typedef struct cp_worker_info {
+	const char *id;
+	const char *region;
+	const char *job;
+	const char *address; /**< private address, or NULL */
+	cp_worker_state state;
+	int64_t launched; /**< unix seconds */
+	int64_t expires;  /**< unix seconds after which cp_worker_reap terminates it */
+} cp_worker_info;
+
+typedef int (*cp_worker_cb)(const cp_worker_info *worker, void *payload);
+
+/** Launch a worker; cb (may be NULL) receives it as launched. *id_out is malloc'd. */
+CP_EXTERN(int)
+cp_worker_launch(char **id_out, cp_provider *provider, const cp_worker_options *opts);
+CP_EXTERN(int) cp_worker_get(cp_provider *provider, const char *id, cp_worker_cb cb, void *payload);
+/** Workers this library launched (tagged as ours) that are not terminated. */
+CP_EXTERN(int) cp_worker_list(cp_provider *provider, cp_worker_cb cb, void *payload);
+/** Terminate; terminating a terminated or unknown worker is not an error. */
+CP_EXTERN(int) cp_worker_terminate(cp_provider *provider, const char *id);
+
+typedef struct cp_worker_run_options {
+	unsigned int version;
+	unsigned int timeout_seconds; /**< terminate and fail after this; 0: ttl of the worker */
+	unsigned int poll_ms;	      /**< 0: 5000 */
+	cp_progress_cb progress_cb;
+	void *progress_payload;
+} cp_worker_run_options;
+
+#define CP_WORKER_RUN_OPTIONS_VERSION 1
+#define CP_WORKER_RUN_OPTIONS_INIT                                                                 \
+	{                                                                                          \
+		CP_WORKER_RUN_OPTIONS_VERSION, 0, 0, NULL, NULL                                    \
+	}
+
+/**
+ * Launch a worker, wait until its job finishes, and terminate it on every
+ * path (success, failure, timeout, cancel from the progress callback).
+ * Fails when the job failed or timed out.
+ */
+CP_EXTERN(int)
+cp_worker_run(cp_provider *provider, const cp_worker_options *opts,
+	      const cp_worker_run_options *run_opts);
+
+/** Terminate every worker of ours whose ttl has passed; *count_out (may be NULL) gets how many. */
+CP_EXTERN(int) cp_worker_reap(cp_provider *provider, int64_t now, size_t *count_out);
+
+/* Network configuration (VPCs, VNets): export and re-apply. */
+
+/**
+ * Export the network configuration of a region as a versioned JSON
+ * document (malloc'd into *json_out), for cp_document_backup.
+ */
+CP_EXTERN(int)
+cp_network_export(char **json_out, cp_provider *provider, const char *region);
+
+/** One step of applying a network document. */
+typedef struct cp_network_step {
+	const char *action;    /**< "create", "associate", "authorize", "skip", ... */
+	const char *type;      /**< "vpc", "subnet", "route-table", "security-group", ... */
+	const char *source_id; /**< id in the document */
+	const char *new_id;    /**< id made, or NULL in a dry run */
+	const char *detail;    /**< human-readable summary */
+} cp_network_step;
+
+typedef int (*cp_network_step_cb)(const cp_network_step *step, void *payload);
+
+typedef struct cp_network_apply_options {
+	unsigned int version;
+	const char *region; /**< target region; NULL: the document's */
+	int dry_run;	    /**< only report the plan */
+	cp_network_step_cb step_cb;
+	void *step_payload;
+} cp_network_apply_options;
+
+#define CP_NETWORK_APPLY_OPTIONS_VERSION 1
+#define CP_NETWORK_APPLY_OPTIONS_INIT                                                              \
+	{                                                                                          \
+		CP_NETWORK_APPLY_OPTIONS_VERSION, NULL, 0, NULL, NULL                              \
+	}
+
+/**
+ * Re-create an exported configuration in an empty region or account,
+ * mapping the document's ids to new ones. Refuses a target that already
+ * holds non-default networks, unless the plan only skips.
+ */
+CP_EXTERN(int)
+cp_network_apply(cp_provider *provider, const char *json, const cp_network_apply_options *opts);
 
 /* Block readers and writers: sources and targets of image data. */
 

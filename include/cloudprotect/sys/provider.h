@@ -74,9 +74,20 @@ typedef struct cp_provider_ops {
 				       void *payload);
 
 	int (*disk_create)(void *state, const cp_disk_create_options *opts, cp_block_writer **out);
+
+	/* Version 2. */
+	int (*resource_restore)(void *state, const char *snapshot_id,
+				const cp_resource_restore_options *opts, cp_resource_cb cb,
+				void *payload);
+	int (*worker_launch)(void *state, const cp_worker_options *opts, char **id_out);
+	int (*worker_get)(void *state, const char *id, cp_worker_cb cb, void *payload);
+	int (*worker_list)(void *state, cp_worker_cb cb, void *payload);
+	int (*worker_terminate)(void *state, const char *id);
+	int (*network_export)(void *state, const char *region, char **json_out);
+	int (*network_apply)(void *state, const char *json, const cp_network_apply_options *opts);
 } cp_provider_ops;
 
-#define CP_PROVIDER_OPS_VERSION 1
+#define CP_PROVIDER_OPS_VERSION 2
 
 /**
  * Register a backend under ops->name. ops must outlive the process (a

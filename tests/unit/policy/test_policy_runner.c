@@ -50,8 +50,10 @@ static int fx_snapshot(void *state, const char *rid, const cp_tag *tags, size_t 
 		snprintf(id, sizeof(id), "new-%u", ++f->next);
 		f->snapshots++;
 		pthread_mutex_unlock(&f->lock);
-		cp_snapshot s = {id,   rid,  NULL, NULL, "r1", 100, 512, 0, CP_SNAPSHOT_COMPLETED,
-				 tags, ntags};
+		cp_snapshot s = {id,   rid,   NULL,
+				 NULL, "r1",  100,
+				 512,  0,     CP_SNAPSHOT_COMPLETED,
+				 tags, ntags, CP_RESOURCE_DISK};
 		rc = cb(&s, payload);
 	}
 	leave(f);
@@ -77,8 +79,10 @@ static int fx_backup(void *state, const cp_snapshot *snap, const cp_tag *tags, s
 static int fx_group(void *state, const char *snapshot_id, cp_policy_snapshot_made_cb cb,
 		    void *payload)
 {
-	cp_snapshot s = {snapshot_id,		"d-x", NULL, NULL, "r1", 100, 512, 0,
-			 CP_SNAPSHOT_COMPLETED, NULL,  0};
+	cp_snapshot s = {snapshot_id, "d-x", NULL,
+			 NULL,	      "r1",  100,
+			 512,	      0,     CP_SNAPSHOT_COMPLETED,
+			 NULL,	      0,     CP_RESOURCE_DISK};
 	return cb(&s, payload);
 }
 

@@ -1,0 +1,141 @@
+/*
+ * Routing of the provider's operations to the service that owns an id
+ * (EC2 for i-/vol-/snap-, RDS, Redshift and AWS Backup for their ARNs).
+ * Inventory and unscoped snapshot listings walk every service, filtered by
+ * kind so a listing of disks never pays for database calls.
+ */
+#include "provider_aws.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const aws_service *const services[] = {
+	&aws_service_ec2,
+};
+
+#define NSERVICES (sizeof(services) / sizeof(services[0]))
+
+static const aws_service *owner_of(const char *id)
+{
+	for (size_t i = 0; i < NSERVICES; i++)
+		if (services[i]->owns && services[i]->owns(id))
+			return services[i];
+	return NULL;
+}
+
+static int unknown_id(const char *id, const char *what)
+{
+	return cp_error_set(CP_ENOTFOUND, CP_ERRCLASS_PROVIDER,
+			    "aws: '%s' is not a %s this provider knows; use an EC2 id (i-..., "
+			    "vol-..., snap-...) or the ARN `cloudprotect --provider aws inventory "
+			    "--json` or `snapshots` prints",
+			    id, what);
+}
+
+static int unsupported(const aws_service *s, const char *what)
+{
+	return cp_error_set(CP_EUNSUPPORTED, CP_ERRCLASS_PROVIDER,
+			    "aws: the %s service does not support %s", s->name, what);
+}
+
+int aws_route_inventory(void *state, const cp_inventory_filter *filter, cp_resource_cb cb,
+			void *payload)
+{
+	int rc = 0;
+	for (size_t i = 0; i < NSERVICES && !rc; i++)
+		if (services[i]->inventory)
+			rc = services[i]->inventory(state, filter, cb, payload);
+	return rc;
+}
+
+int aws_route_snapshot_create(void *state, const char *resource_id,
+			      const cp_snapshot_create_options *opts, cp_snapshot_cb cb,
+			      void *payload)
+{
+	const aws_service *s = owner_of(resource_id);
+	if (!s)
+		return unknown_id(resource_id, "resource");
+	if (!s->snapshot_create)
+		return unsupported(s, "snapshots");
+	return s->snapshot_create(state, resource_id, opts, cb, payload);
+}
+
+int aws_route_snapshot_list(void *state, const char *resource_id, cp_snapshot_cb cb, void *payload)
+{
+	if (resource_id) {
+		const aws_service *s = owner_of(resource_id);
+		if (!s)
+			return unknown_id(resource_id, "resource");
+		if (!s->snapshot_list)
+			return unsupported(s, "listing snapshots");
+		return s->snapshot_list(state, resource_id, cb, payload);
+	}
+	int rc = 0;
+	for (size_t i = 0; i < NSERVICES && !rc; i++)
+		if (services[i]->snapshot_list)
+			rc = services[i]->snapshot_list(state, NULL, cb, payload);
+	return rc;
+}
+
+int aws_route_snapshot_get(void *state, const char *snapshot_id, cp_snapshot_cb cb, void *payload)
+{
+	const aws_service *s = owner_of(snapshot_id);
+	if (!s)
+		return unknown_id(snapshot_id, "snapshot");
+	if (!s->snapshot_get)
+		return unsupported(s, "looking up snapshots");
+	return s->snapshot_get(state, snapshot_id, cb, payload);
+}
+
+int aws_route_snapshot_delete(void *state, const char *snapshot_id)
+{
+	const aws_service *s = owner_of(snapshot_id);
+	if (!s)
+		return unknown_id(snapshot_id, "snapshot");
+	if (!s->snapshot_delete)
+		return unsupported(s, "deleting snapshots");
+	return s->snapshot_delete(state, snapshot_id);
+}
+
+int aws_route_snapshot_copy(void *state, const char *snapshot_id, const char *region,
+			    cp_snapshot_cb cb, void *payload)
+{
+	const aws_service *s = owner_of(snapshot_id);
+	if (!s)
+		return unknown_id(snapshot_id, "snapshot");
+	if (!s->snapshot_copy)
+		return unsupported(s, "copying snapshots");
+	return s->snapshot_copy(state, snapshot_id, region, cb, payload);
+}
+
+int aws_route_resource_restore(void *state, const char *snapshot_id,
+			       const cp_resource_restore_options *opts, cp_resource_cb cb,
+			       void *payload)
+{
+	const aws_service *s = owner_of(snapshot_id);
+	if (!s)
+		return unknown_id(snapshot_id, "snapshot");
+	if (!s->resource_restore)
+		return unsupported(s, "restoring to a new resource");
+	return s->resource_restore(state, snapshot_id, opts, cb, payload);
+}
+
+int aws_service_url(char **out, const char *env_name, const char *host_prefix, const char *region)
+{
+	char name[64], url[512];
+	snprintf(name, sizeof(name), "AWS_ENDPOINT_URL_%s", env_name);
+	const char *v = getenv(name);
+	if (!v || !*v)
+		v = getenv("AWS_ENDPOINT_URL");
+	if (v && *v) {
+		size_t n = strlen(v);
+		while (n && v[n - 1] == '/')
+			n--;
+		snprintf(url, sizeof(url), "%.*s", (int)n, v);
+	} else {
+		snprintf(url, sizeof(url), "https://%s.%s.amazonaws.com", host_prefix, region);
+	}
+	*out = strdup(url);
+	return *out ? 0 : cp_error_oom();
+}
