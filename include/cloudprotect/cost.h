@@ -56,12 +56,13 @@ typedef struct cp_cost_assumptions {
 	double throughput_mib_s;  /**< worker read throughput; default 200 */
 	double pack_mib;	  /**< pack object size; default 16 */
 	double archive_restores_per_year; /**< full restores from the archive; default 0 */
-	int measured; /**< set by cp_cost_measure_backups when it used repository data */
+	int measured;		 /**< set by cp_cost_measure_backups when it used repository data */
+	int throughput_measured; /**< set by cp_cost_measure_runs when it used run history */
 } cp_cost_assumptions;
 
 #define CP_COST_ASSUMPTIONS_INIT                                                                   \
 	{                                                                                          \
-		0.02, 0.6, 0.5, 200.0, 16.0, 0.0, 0                                                \
+		0.02, 0.6, 0.5, 200.0, 16.0, 0.0, 0, 0                                             \
 	}
 
 /**
@@ -71,6 +72,18 @@ typedef struct cp_cost_assumptions {
  * when the list has too little to measure.
  */
 CP_EXTERN(int) cp_cost_measure_backups(const cp_backup_list *list, cp_cost_assumptions *a);
+
+/**
+ * Replace the assumed worker throughput by what recorded backups achieved:
+ * bytes read over seconds taken, of the successful backups of policy (NULL:
+ * any) that ran at least CP_COST_MIN_MEASURED_SECONDS each, since run
+ * records keep whole seconds. Leaves a unchanged (and returns 0) when no
+ * record qualifies.
+ */
+CP_EXTERN(int)
+cp_cost_measure_runs(cp_state *state, const char *policy, cp_cost_assumptions *a);
+
+#define CP_COST_MIN_MEASURED_SECONDS 10
 
 typedef struct cp_cost_options {
 	unsigned int version;

@@ -423,11 +423,13 @@ int cp_cost_estimate(cp_cost_report *out, const cp_policy *policy, const cp_cost
 	const cp_cost_assumptions *a = &opts->assumptions;
 	rc = note(own,
 		  "%s: daily change %.2f%% of used data, used %.0f%% of provisioned size, "
-		  "%.2f bytes stored per byte read (dedup + zstd), workers read %.0f MiB/s, "
+		  "%.2f bytes stored per byte read (dedup + zstd), workers read %.0f MiB/s%s, "
 		  "%.0f MiB packs, %.1f full restores from the archive a year; months of 30 days",
 		  a->measured ? "measured from the repository, with the rest assumed" : "assumed",
 		  a->daily_change_rate * 100, a->used_fraction * 100, a->stored_ratio,
-		  a->throughput_mib_s, a->pack_mib, a->archive_restores_per_year);
+		  a->throughput_mib_s,
+		  a->throughput_measured ? " (measured from recorded backup runs)" : "",
+		  a->pack_mib, a->archive_restores_per_year);
 	for (size_t i = 0; i < count && !rc; i++) {
 		rc = estimate_one(&m, &w[i], &out->lines[out->count]);
 		if (!rc)

@@ -40,3 +40,32 @@ int cp_cost_measure_backups(const cp_backup_list *list, cp_cost_assumptions *a)
 	a->measured = 1;
 	return 0;
 }
+
+typedef struct throughput_sum {
+	double bytes, seconds;
+} throughput_sum;
+
+static int add_backup_run(const cp_run_record *r, void *payload)
+{
+	throughput_sum *t = payload;
+	int64_t seconds = r->end - r->start;
+	if (r->action == CP_ACTION_BACKUP && r->result == CP_RUN_OK && r->bytes &&
+	    seconds >= CP_COST_MIN_MEASURED_SECONDS) {
+		t->bytes += (double)r->bytes;
+		t->seconds += (double)seconds;
+	}
+	return 0;
+}
+
+int cp_cost_measure_runs(cp_state *state, const char *policy, cp_cost_assumptions *a)
+{
+	throughput_sum t = {0, 0};
+	int rc = cp_state_runs(state, policy, add_backup_run, &t);
+	if (rc)
+		return rc;
+	if (t.seconds <= 0)
+		return 0;
+	a->throughput_mib_s = t.bytes / t.seconds / (1024.0 * 1024.0);
+	a->throughput_measured = 1;
+	return 0;
+}

@@ -109,8 +109,20 @@ static int snapshot_points(const planner *pl, const char *rid, point **out, size
 	return 0;
 }
 
-static int plan_snapshot_and_backup(planner *pl, const char *rid, const point *pts, size_t npts)
+/*
+ * Image backups read a snapshot's blocks, which only disk snapshots have.
+ * Databases, warehouses, tables and file shares are protected by their
+ * provider-native snapshots and recovery points alone.
+ */
+static int has_block_snapshots(const cp_resource *r)
 {
+	return r->kind == CP_RESOURCE_VM || r->kind == CP_RESOURCE_DISK;
+}
+
+static int plan_snapshot_and_backup(planner *pl, const cp_resource *r, const point *pts,
+				    size_t npts)
+{
+	const char *rid = r->id;
 	const cp_policy *p = pl->p;
 	char reason[256];
 	int rc, snapshot_planned = 0;
@@ -126,7 +138,7 @@ static int plan_snapshot_and_backup(planner *pl, const char *rid, const point *p
 			snapshot_planned = 1;
 		}
 	}
-	if (!p->has_backups)
+	if (!p->has_backups || !has_block_snapshots(r))
 		return 0;
 	int64_t slot = cp_schedule_prev(&p->backup_schedule, p->timezone, pl->now);
 	if (slot == INT64_MIN || attempted_since(pl, CP_ACTION_BACKUP, rid, slot))
@@ -349,7 +361,7 @@ int cp_policy_plan(cp_plan **out, const cp_policy *policy, const cp_resource *in
 		size_t npts = 0;
 		rc = snapshot_points(&pl, r->id, &pts, &npts);
 		if (!rc)
-			rc = plan_snapshot_and_backup(&pl, r->id, pts, npts);
+			rc = plan_snapshot_and_backup(&pl, r, pts, npts);
 		if (!rc && policy->has_backups)
 			rc = plan_backup_retention(&pl, r->id);
 		if (!rc)

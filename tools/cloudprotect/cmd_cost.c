@@ -5,13 +5,14 @@
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <yajl/yajl_tree.h>
 
 static const char usage_text[] =
 	"usage: cloudprotect cost --policy FILE [--inventory FILE] [--prices FILE] [--compare]\n"
 	"                         [--cloud NAME --region NAME] [--change-rate F] [--used F]\n"
 	"                         [--stored-ratio F] [--throughput MIBS] [--restores-per-year N]\n"
-	"                         [--no-measure]\n"
+	"                         [--state DIR] [--no-measure]\n"
 	"\n"
 	"Estimate the monthly cost of a policy: snapshot storage, backup storage after dedup\n"
 	"and compression, archive storage with minimum durations and retrieval, requests,\n"
@@ -19,7 +20,9 @@ static const char usage_text[] =
 	"Workloads come from --inventory (a JSON array like 'cloudprotect --json inventory'\n"
 	"prints, with optional cloud, used, size_gb, used_gb, daily_change_rate) or from the\n"
 	"provider. Built-in price tables are overridden region by region by --prices. With\n"
-	"the policy's repository readable, dedup and change rates are measured from it.\n"
+	"the policy's repository readable, dedup and change rates are measured from it,\n"
+	"and worker throughput from the backup runs recorded in the state directory\n"
+	"(--state, as for `cloudprotect history`) that took at least 10 s each.\n"
 	"--compare answers the usual design questions side by side. Workloads on clouds\n"
 	"without a price table (local) are priced as --cloud/--region (default aws).\n";
 
@@ -191,6 +194,18 @@ static void measure(cli *c, const cp_policy *p, cp_cost_assumptions *a)
 	cp_repository_close(repo);
 }
 
+/* Worker throughput from the policy's recorded backups, when there are any. */
+static void measure_throughput(cli *c, const cp_policy *p, const char *state_arg,
+			       cp_cost_assumptions *a)
+{
+	char *dir = cli_state_dir(c, state_arg);
+	cp_state *state = NULL;
+	if (dir && !access(dir, F_OK) && !cp_state_open(&state, dir))
+		cp_cost_measure_runs(state, cp_policy_name(p), a);
+	cp_state_free(state);
+	free(dir);
+}
+
 static void json_breakdown(cli *c, const char *key, const cp_cost_breakdown *b)
 {
 	cli_json_key(c, key);
@@ -335,11 +350,12 @@ int cmd_cost(cli *c, int argc, char **argv)
 		{"throughput", required_argument, NULL, 't'},
 		{"restores-per-year", required_argument, NULL, 'R'},
 		{"no-measure", no_argument, NULL, 'n'},
+		{"state", required_argument, NULL, 'S'},
 		{NULL, 0, NULL, 0},
 	};
 	if (cli_wants_help(argc, argv, usage_text))
 		return EXIT_OK;
-	const char *policy_file = NULL, *inventory = NULL, *price_file = NULL;
+	const char *policy_file = NULL, *inventory = NULL, *price_file = NULL, *state_dir = NULL;
 	int do_compare = 0, no_measure = 0, opt;
 	cp_cost_options o = CP_COST_OPTIONS_INIT;
 	cp_cost_assumptions given = o.assumptions;
@@ -352,6 +368,7 @@ int cmd_cost(cli *c, int argc, char **argv)
 		case 'P': price_file = optarg; break;
 		case 'C': do_compare = 1; break;
 		case 'n': no_measure = 1; break;
+		case 'S': state_dir = optarg; break;
 		case 'c': o.default_cloud = optarg; break;
 		case 'g': o.default_region = optarg; break;
 		case 'r':
@@ -363,7 +380,10 @@ int cmd_cost(cli *c, int argc, char **argv)
 			bad = parse_fraction(optarg, 0.001, 2, &given.stored_ratio);
 			overridden |= 2;
 			break;
-		case 't': bad = parse_fraction(optarg, 0.001, 1e6, &given.throughput_mib_s); break;
+		case 't':
+			bad = parse_fraction(optarg, 0.001, 1e6, &given.throughput_mib_s);
+			overridden |= 4;
+			break;
 		case 'R':
 			bad = parse_fraction(optarg, 0, 1e6, &given.archive_restores_per_year);
 			break;
@@ -413,15 +433,18 @@ int cmd_cost(cli *c, int argc, char **argv)
 	if (w->full)
 		fprintf(stderr, "cloudprotect: warning: only the first %d workloads are priced\n",
 			MAX_WORKLOADS);
-	if (!no_measure)
+	if (!no_measure) {
 		measure(c, p, &o.assumptions);
+		measure_throughput(c, p, state_dir, &o.assumptions);
+	}
 	/* What the user says wins over what was measured. */
 	if (overridden & 1)
 		o.assumptions.daily_change_rate = given.daily_change_rate;
 	if (overridden & 2)
 		o.assumptions.stored_ratio = given.stored_ratio;
 	o.assumptions.used_fraction = given.used_fraction;
-	o.assumptions.throughput_mib_s = given.throughput_mib_s;
+	if (overridden & 4)
+		o.assumptions.throughput_mib_s = given.throughput_mib_s;
 	o.assumptions.archive_restores_per_year = given.archive_restores_per_year;
 	o.prices = prices;
 	if (do_compare) {

@@ -339,6 +339,64 @@ START_TEST(measured_from_backups)
 }
 END_TEST
 
+static cp_run_record backup_run(const char *policy, int64_t seconds, uint64_t bytes,
+				cp_run_result result)
+{
+	cp_run_record r;
+	memset(&r, 0, sizeof(r));
+	r.run_id = "run";
+	r.policy = policy;
+	r.action = CP_ACTION_BACKUP;
+	r.resource_id = "d-1";
+	r.start = 1000;
+	r.end = 1000 + seconds;
+	r.bytes = bytes;
+	r.result = result;
+	return r;
+}
+
+START_TEST(throughput_measured_from_recorded_runs)
+{
+	char *dir = tu_tempdir("cost-runs");
+	cp_state *state = NULL;
+	tu_ok(cp_state_open(&state, dir));
+	cp_cost_assumptions a = CP_COST_ASSUMPTIONS_INIT;
+	/* Nothing recorded: the assumption stays. */
+	tu_ok(cp_cost_measure_runs(state, "c", &a));
+	ck_assert_int_eq(a.throughput_measured, 0);
+	ck_assert_double_eq_tol(a.throughput_mib_s, 200, EPS);
+	cp_run_record runs[] = {
+		backup_run("c", 20, 1000ull << 20, CP_RUN_OK),	   /* counts */
+		backup_run("c", 30, 500ull << 20, CP_RUN_OK),	   /* counts */
+		backup_run("c", 3, 900ull << 20, CP_RUN_OK),	   /* too short to time */
+		backup_run("c", 40, 10ull << 20, CP_RUN_FAILED),   /* failed */
+		backup_run("other", 50, 5000ull << 20, CP_RUN_OK), /* another policy */
+	};
+	tu_ok(cp_state_append(state, runs, sizeof(runs) / sizeof(runs[0])));
+	tu_ok(cp_cost_measure_runs(state, "c", &a));
+	ck_assert_int_eq(a.throughput_measured, 1);
+	ck_assert_double_eq_tol(a.throughput_mib_s, 1500.0 / 50.0, EPS);
+	/* Worker hours follow: 100 GiB of used data read at 30 MiB/s for the first full. */
+	cp_policy *p = policy(BACKUP_7);
+	cp_cost_options o = CP_COST_OPTIONS_INIT;
+	cp_prices *pr = prices();
+	o.prices = pr;
+	o.assumptions = a;
+	cp_cost_report slow = estimate(p, &disk100, &o);
+	o.assumptions.throughput_mib_s = 300;
+	cp_cost_report fast = estimate(p, &disk100, &o);
+	ck_assert_double_eq_tol(slow.lines[0].worker_hours, fast.lines[0].worker_hours * 10, 1e-6);
+	ck_assert(slow.lines[0].cost.compute > fast.lines[0].cost.compute);
+	cp_cost_report_dispose(&slow);
+	cp_cost_report_dispose(&fast);
+	cp_prices_free(pr);
+	cp_policy_free(p);
+	cp_state_free(state);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cost");
@@ -350,6 +408,7 @@ int main(void)
 	tcase_add_test(tc, design_questions);
 	tcase_add_test(tc, price_tables_load_override_and_fail_precisely);
 	tcase_add_test(tc, measured_from_backups);
+	tcase_add_test(tc, throughput_measured_from_recorded_runs);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }

@@ -295,6 +295,33 @@ START_TEST(backups_use_a_fresh_snapshot_or_take_one)
 }
 END_TEST
 
+START_TEST(databases_get_snapshots_but_no_image_backups)
+{
+	/* A database has no blocks to read: its native snapshots are its restore points. */
+	cp_policy *p = backup_policy("{\"daily\":7}", "");
+	cp_resource db = {CP_RESOURCE_DB,
+			  "arn:aws:rds:r1:1:db:orders",
+			  "orders",
+			  "r1",
+			  "a1",
+			  NULL,
+			  1,
+			  NULL,
+			  0};
+	fake_world *w = fw_new("p");
+	cp_plan *plan = NULL;
+	tu_ok(fw_plan(w, p, &db, 1, utc(2026, 1, 6, 12, 10), &plan));
+	ck_assert_uint_eq(fw_count(plan, CP_ACTION_BACKUP), 0);
+	cp_plan_free(plan);
+	/* The same policy does back up a disk. */
+	tu_ok(fw_plan(w, p, &disk, 1, utc(2026, 1, 6, 12, 10), &plan));
+	ck_assert_uint_eq(fw_count(plan, CP_ACTION_BACKUP), 1);
+	cp_plan_free(plan);
+	fw_free(w);
+	cp_policy_free(p);
+}
+END_TEST
+
 START_TEST(unselected_resources_get_nothing)
 {
 	cp_policy *p = snapshot_policy("{\"last\":1}");
@@ -326,6 +353,7 @@ int main(void)
 	tcase_add_test(tc, the_newest_good_snapshot_is_never_expired);
 	tcase_add_test(tc, instance_snapshot_groups_expire_together);
 	tcase_add_test(tc, backups_use_a_fresh_snapshot_or_take_one);
+	tcase_add_test(tc, databases_get_snapshots_but_no_image_backups);
 	tcase_add_test(tc, unselected_resources_get_nothing);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
