@@ -5,8 +5,11 @@
 #include "cloudprotect/common.h"
 #include "error.h"
 
+#include <stdatomic.h>
+
 struct cp_ctx {
-	cp_ctx_options opts;
+	cp_ctx_options opts;   /* always the newest version; its strings are owned copies */
+	atomic_int tls_warned; /* the insecure-TLS warning is logged once per context */
 };
 
 /** Log a line through the context's callback; ctx may be NULL. Never pass secrets. */

@@ -1,5 +1,6 @@
 /* Public object store API: finds the backend for a URL's scheme and dispatches. */
 #include "cloudprotect/sys/objstore.h"
+#include "cancel.h"
 #include "error.h"
 #include "registry.h"
 
@@ -160,8 +161,12 @@ int cp_objstore_writer_commit(cp_objstore_writer *writer)
 
 void cp_objstore_writer_free(cp_objstore_writer *writer)
 {
-	if (writer)
-		writer->free(writer);
+	if (!writer)
+		return;
+	/* Aborting an unfinished upload must still reach the store after a cancel. */
+	const atomic_int *watched = cp_cancel_watch(NULL);
+	writer->free(writer);
+	cp_cancel_watch(watched);
 }
 
 /* Operations of table version 2 and later: call only when the table has them. */
@@ -202,4 +207,25 @@ int cp_objstore_rehydrate(cp_objstore *store, const char *key, const char *tier,
 				    "%s:// repositories have no archive tier to rehydrate from",
 				    store->ops->scheme);
 	return store->ops->rehydrate(store->state, key, tier, days);
+}
+
+int cp_objstore_abort_stale_uploads(cp_objstore *store, const char *prefix, int64_t older_than,
+				    uint64_t *count)
+{
+	*count = 0;
+	if (!HAS_OP(store, abort_stale_uploads, 3))
+		return 0;
+	return store->ops->abort_stale_uploads(store->state, prefix, older_than, count);
+}
+
+unsigned int cp_objstore_min_storage_days(cp_objstore *store, const char *storage_class)
+{
+	if (!HAS_OP(store, min_storage_days, 3))
+		return 0;
+	return store->ops->min_storage_days(store->state, storage_class ? storage_class : "");
+}
+
+const char *cp_objstore_scheme(const cp_objstore *store)
+{
+	return store->ops->scheme;
 }

@@ -120,12 +120,42 @@ typedef struct cp_ctx_options {
 	void *log_payload;
 	cp_log_level log_level; /**< lines above this level are dropped */
 	unsigned int threads;	/**< worker threads for data paths; 0 = auto */
+
+	/*
+	 * Version 2: how every HTTP client made from this context reaches the
+	 * clouds. Strings are copied by cp_ctx_new.
+	 */
+	/**
+	 * Proxy URL ("http://host:3128"). NULL: the environment as libcurl
+	 * reads it (http_proxy, https_proxy/HTTPS_PROXY, all_proxy, no_proxy).
+	 * "": no proxy at all, whatever the environment says.
+	 */
+	const char *proxy;
+	/** Hosts that bypass the proxy ("localhost,.internal"); NULL: $no_proxy. */
+	const char *no_proxy;
+	/**
+	 * CA bundle file / directory that TLS peers are verified against.
+	 * When either is set, the environment is ignored. Else, in order:
+	 * $AWS_CA_BUNDLE (AWS endpoints only, as the AWS CLI does),
+	 * $CURL_CA_BUNDLE, $SSL_CERT_FILE (and $SSL_CERT_DIR), the system store.
+	 */
+	const char *ca_file;
+	const char *ca_path;
+	/** Non-zero: do not verify TLS peers (local emulators only). Logged once as a warning. */
+	int insecure_tls;
+	/* Per-request budgets; 0 keeps each client's own default. */
+	unsigned int connect_timeout_ms; /**< to open a connection (default 10 s) */
+	unsigned int low_speed_time_s;	 /**< cut a transfer this long below low_speed_bytes/s */
+	unsigned int low_speed_bytes;	 /**< (default: below 1 byte/s for 30 s) */
+	unsigned int max_attempts;	 /**< per request, first try included (default 5) */
+	unsigned int time_budget_ms;	 /**< per request, all retries included (default 15 min) */
 } cp_ctx_options;
 
-#define CP_CTX_OPTIONS_VERSION 1
+#define CP_CTX_OPTIONS_VERSION 2
 #define CP_CTX_OPTIONS_INIT                                                                        \
 	{                                                                                          \
-		CP_CTX_OPTIONS_VERSION, NULL, NULL, CP_LOG_INFO, 0                                 \
+		CP_CTX_OPTIONS_VERSION, NULL, NULL, CP_LOG_INFO, 0, NULL, NULL, NULL, NULL, 0, 0,  \
+			0, 0, 0, 0                                                                 \
 	}
 
 /** Initialise an options struct to its defaults. */

@@ -131,7 +131,7 @@ int cp_aws_creds_imds(cp_creds **out, cp_ctx *ctx, const cp_aws_creds_options *o
 	s->ctx = ctx;
 	/* Off EC2 nothing answers: find out fast. */
 	cp_http_client_options o;
-	cp_http_client_options_init(&o);
+	cp_http_client_options_from_ctx(&o, ctx, CP_HTTP_FOR_METADATA);
 	o.connect_timeout_ms = 1000;
 	o.attempt_timeout_ms = 2000;
 	o.max_attempts = 3;

@@ -81,10 +81,18 @@ static int sts_state_new(sts_state **out, cp_ctx *ctx, const char *role_arn,
 		s->endpoint = strdup("https://sts.amazonaws.com");
 	if (!s->region)
 		s->region = strdup("us-east-1");
+	cp_http_client_options from_ctx;
+	cp_http_client_options_from_ctx(&from_ctx, ctx, CP_HTTP_FOR_AWS);
+	s->http = from_ctx;
 	if (opts && opts->http) {
 		s->http = *opts->http;
-		/* Only numbers are kept: the caller's strings may not outlive us. */
-		s->http.proxy = s->http.no_proxy = s->http.ca_file = s->http.ca_path = NULL;
+		/* Only numbers are kept: the caller's strings may not outlive us; ctx's do. */
+		s->http.proxy = from_ctx.proxy;
+		s->http.no_proxy = from_ctx.no_proxy;
+		s->http.ca_file = from_ctx.ca_file;
+		s->http.ca_path = from_ctx.ca_path;
+		s->http.insecure = from_ctx.insecure;
+		s->http.audience = CP_HTTP_FOR_AWS;
 		s->http.user_agent = NULL;
 	}
 	s->role_arn = strdup(role_arn);

@@ -89,7 +89,9 @@ int cp_azure_creds_service_principal(cp_creds **out, cp_ctx *ctx,
 		s->form = form.ptr;
 		form.ptr = NULL;
 		s->what = "Microsoft Entra token endpoint";
-		rc = cp_http_client_new(&s->client, ctx, NULL);
+		cp_http_client_options o;
+		cp_http_client_options_from_ctx(&o, ctx, CP_HTTP_FOR_ANY);
+		rc = cp_http_client_new(&s->client, ctx, &o);
 	}
 	cp_buf_dispose(&form);
 	char *name = NULL;
@@ -132,7 +134,7 @@ int cp_azure_creds_managed_identity(cp_creds **out, cp_ctx *ctx, const cp_azure_
 	if (!rc && !s)
 		rc = cp_error_oom();
 	cp_http_client_options o;
-	cp_http_client_options_init(&o);
+	cp_http_client_options_from_ctx(&o, ctx, CP_HTTP_FOR_METADATA);
 	o.connect_timeout_ms = 1000;
 	o.attempt_timeout_ms = 3000;
 	o.max_attempts = 3;

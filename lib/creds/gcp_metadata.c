@@ -53,7 +53,7 @@ int cp_gcp_creds_metadata(cp_creds **out, cp_ctx *ctx, const cp_gcp_creds_option
 		return cp_error_oom();
 	}
 	cp_http_client_options o;
-	cp_http_client_options_init(&o);
+	cp_http_client_options_from_ctx(&o, ctx, CP_HTTP_FOR_METADATA);
 	o.connect_timeout_ms = 1000;
 	o.attempt_timeout_ms = 3000;
 	o.max_attempts = 3;

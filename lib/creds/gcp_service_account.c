@@ -40,7 +40,9 @@ static int sa_refresh(cp_creds *creds, void *state, cp_creds_value *out)
 {
 	sa_state *s = state;
 	if (!s->client) {
-		int rc = cp_http_client_new(&s->client, s->ctx, NULL);
+		cp_http_client_options o;
+		cp_http_client_options_from_ctx(&o, s->ctx, CP_HTTP_FOR_ANY);
+		int rc = cp_http_client_new(&s->client, s->ctx, &o);
 		if (rc)
 			return rc;
 	}

@@ -1,5 +1,6 @@
 /* The transfer engine: a queue of requests driven by one curl multi handle. */
 #include "auth/digest.h"
+#include "cancel.h"
 #include "ctx.h"
 #include "http/http.h"
 #include "http/retry.h"
@@ -40,7 +41,8 @@ struct transfer {
 	int idempotent;
 	char errbuf[CURL_ERROR_SIZE];
 	char *log_url;
-	struct transfer *next;
+	struct transfer *next;	      /* in the queue */
+	struct transfer *next_active; /* in the list of transfers handed to curl */
 };
 
 struct cp_http_client {
@@ -49,6 +51,7 @@ struct cp_http_client {
 	char *proxy, *no_proxy, *ca_file, *ca_path, *user_agent;
 	CURLM *multi;
 	struct transfer *queue_head, *queue_tail;
+	struct transfer *active; /* handed to curl; "running" of them */
 	unsigned int running;
 	uint64_t rng;
 };
@@ -106,6 +109,8 @@ int cp_http_client_new(cp_http_client **out, cp_ctx *ctx, const cp_http_client_o
 	c->ctx = ctx;
 	if (opts)
 		c->opts = *opts;
+	else
+		cp_http_client_options_from_ctx(&c->opts, ctx, CP_HTTP_FOR_ANY);
 	DEFAULT(max_concurrency, 16);
 	DEFAULT(max_attempts, 5);
 	DEFAULT(base_delay_ms, 200);
@@ -116,10 +121,16 @@ int cp_http_client_new(cp_http_client **out, cp_ctx *ctx, const cp_http_client_o
 	DEFAULT(time_budget_ms, 900000);
 	c->proxy = dup_or_null(c->opts.proxy);
 	c->no_proxy = dup_or_null(c->opts.no_proxy);
-	c->ca_file = dup_or_null(c->opts.ca_file ? c->opts.ca_file
-						 : env_first("CURL_CA_BUNDLE", "SSL_CERT_FILE"));
-	c->ca_path =
-		dup_or_null(c->opts.ca_path ? c->opts.ca_path : env_first("SSL_CERT_DIR", NULL));
+	if (c->opts.ca_file || c->opts.ca_path) {
+		c->ca_file = dup_or_null(c->opts.ca_file);
+		c->ca_path = dup_or_null(c->opts.ca_path);
+	} else if (c->opts.audience == CP_HTTP_FOR_AWS && env_first("AWS_CA_BUNDLE", NULL)) {
+		/* The AWS CLI's variable wins for AWS, and stands alone as it does there. */
+		c->ca_file = dup_or_null(env_first("AWS_CA_BUNDLE", NULL));
+	} else {
+		c->ca_file = dup_or_null(env_first("CURL_CA_BUNDLE", "SSL_CERT_FILE"));
+		c->ca_path = dup_or_null(env_first("SSL_CERT_DIR", NULL));
+	}
 	c->user_agent = dup_or_null(c->opts.user_agent);
 	if (!c->user_agent && asprintf(&c->user_agent, "libcloudprotect/%s", cp_version()) < 0)
 		c->user_agent = NULL;
@@ -130,9 +141,11 @@ int cp_http_client_new(cp_http_client **out, cp_ctx *ctx, const cp_http_client_o
 	}
 	curl_multi_setopt(c->multi, CURLMOPT_MAXCONNECTS, (long)c->opts.max_concurrency * 2);
 	c->rng = now_ms() ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)c;
-	if (c->opts.insecure)
+	/* Once per context: every client of it shares the setting. */
+	if (c->opts.insecure && ctx && !atomic_exchange(&ctx->tls_warned, 1))
 		cp_log(ctx, CP_LOG_WARN,
-		       "http: TLS certificate verification is off; use this only with local "
+		       "http: TLS certificate verification is off (insecure_tls); anyone on the "
+		       "path can read and change the traffic: use this only with local "
 		       "emulators");
 	*out = c;
 	return 0;
@@ -161,6 +174,12 @@ void cp_http_client_free(cp_http_client *c)
 	while (c->queue_head) {
 		struct transfer *t = c->queue_head;
 		c->queue_head = t->next;
+		transfer_free(t);
+	}
+	while (c->active) {
+		struct transfer *t = c->active;
+		c->active = t->next_active;
+		curl_multi_remove_handle(c->multi, t->easy);
 		transfer_free(t);
 	}
 	if (c->multi)
@@ -531,7 +550,23 @@ static void start_attempt(struct transfer *t)
 				       t->log_url, curl_multi_strerror(mc)));
 		return;
 	}
+	t->next_active = c->active;
+	c->active = t;
 	c->running++;
+}
+
+/* Take a transfer back from curl. */
+static void deactivate(cp_http_client *c, struct transfer *t)
+{
+	curl_multi_remove_handle(c->multi, t->easy);
+	for (struct transfer **p = &c->active; *p; p = &(*p)->next_active) {
+		if (*p == t) {
+			*p = t->next_active;
+			break;
+		}
+	}
+	t->next_active = NULL;
+	c->running--;
 }
 
 static int status_to_code(long status, int throttled)
@@ -604,8 +639,7 @@ static void attempt_done(struct transfer *t, CURLcode res)
 	cp_http_client *c = t->client;
 	cp_http_request *req = t->req;
 	cp_http_response *resp = t->resp;
-	curl_multi_remove_handle(c->multi, t->easy);
-	c->running--;
+	deactivate(c, t);
 	uint64_t now = now_ms();
 	curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &resp->status);
 	long request_size = 0;
@@ -734,9 +768,46 @@ static uint64_t start_ready(cp_http_client *c)
 	return wait;
 }
 
+static int cancelled(struct transfer *t, const char *when)
+{
+	return cp_error_set(CP_ECANCELLED, CP_ERRCLASS_CALLBACK,
+			    "%s %s cancelled %s (after %u attempt%s)", what(t), t->log_url, when,
+			    t->resp->attempts, t->resp->attempts == 1 ? "" : "s");
+}
+
+/*
+ * The thread's job was cancelled (or failed elsewhere): end every transfer
+ * now, in flight ones included, instead of letting them run out. A done
+ * callback may queue more; the caller's loop cancels those in turn.
+ */
+static void cancel_all(cp_http_client *c)
+{
+	while (c->active) {
+		struct transfer *t = c->active;
+		deactivate(c, t);
+		finish(t, cancelled(t, "while in flight"));
+	}
+	while (c->queue_head) {
+		struct transfer *t = c->queue_head;
+		c->queue_head = t->next;
+		if (!c->queue_head)
+			c->queue_tail = NULL;
+		t->next = NULL;
+		finish(t,
+		       cancelled(t, t->resp->attempts ? "before its retry" : "before it started"));
+	}
+}
+
+/* How long one wait may block: short enough to notice a cancel promptly. */
+#define CANCEL_POLL_MS 100
+
 static int run(cp_http_client *c, const int *stop)
 {
 	while (!(stop && *stop) && (c->queue_head || c->running)) {
+		if (cp_cancel_requested()) {
+			cancel_all(c);
+			continue;
+		}
 		uint64_t wait = start_ready(c);
 		int still = 0;
 		CURLMcode mc = curl_multi_perform(c->multi, &still);
@@ -756,7 +827,7 @@ static int run(cp_http_client *c, const int *stop)
 			break;
 		if (c->queue_head && c->running < c->opts.max_concurrency && wait == UINT64_MAX)
 			wait = 0;
-		int timeout = wait > 1000 ? 1000 : (int)wait;
+		int timeout = wait > CANCEL_POLL_MS ? CANCEL_POLL_MS : (int)wait;
 		if (c->running || timeout > 0)
 			curl_multi_poll(c->multi, NULL, 0, timeout, NULL);
 	}

@@ -18,6 +18,17 @@
 
 typedef struct cp_http_client cp_http_client;
 
+/** Whom a client talks to, which decides the environment it honours. */
+typedef enum {
+	CP_HTTP_FOR_ANY = 0, /* any cloud endpoint */
+	CP_HTTP_FOR_AWS,     /* AWS endpoints: $AWS_CA_BUNDLE too, as the AWS CLI does */
+	/*
+	 * An instance-local metadata service (IMDS, GCE metadata): never through a
+	 * proxy, which would answer with its own machine's identity or not at all.
+	 */
+	CP_HTTP_FOR_METADATA,
+} cp_http_audience;
+
 typedef struct cp_http_client_options {
 	unsigned int max_concurrency;	 /* transfers in flight at once; 0 = 16 */
 	unsigned int max_attempts;	 /* per request, first try included; 0 = 5 */
@@ -32,18 +43,33 @@ typedef struct cp_http_client_options {
 	/* NULL: libcurl's environment (http_proxy, https_proxy, no_proxy). "" disables. */
 	const char *proxy;
 	const char *no_proxy;
-	/* NULL: $CURL_CA_BUNDLE, $SSL_CERT_FILE / $SSL_CERT_DIR, else the system store. */
+	/*
+	 * When both are NULL: $AWS_CA_BUNDLE (CP_HTTP_FOR_AWS only), else
+	 * $CURL_CA_BUNDLE or $SSL_CERT_FILE with $SSL_CERT_DIR, else the system
+	 * store. Setting either ignores the environment.
+	 */
 	const char *ca_file;
 	const char *ca_path;
 	/* Skip TLS verification. Only for local emulators; never the default. */
 	int insecure;
 	const char *user_agent; /* NULL = "libcloudprotect/VERSION" */
+	cp_http_audience audience;
 } cp_http_client_options;
 
 /** Fill opts with defaults (all zero: the defaults above). */
 void cp_http_client_options_init(cp_http_client_options *opts);
 
-/** ctx (for logging) may be NULL; opts may be NULL. */
+/**
+ * Defaults plus the context's transport settings (proxy, CA, TLS checks,
+ * budgets): every client made for a context starts here, so a setting on
+ * the context reaches every backend. The strings point into ctx, which
+ * outlives the clients. ctx may be NULL (plain defaults). Callers may then
+ * override what their service needs (concurrency, short metadata timeouts).
+ */
+void cp_http_client_options_from_ctx(cp_http_client_options *opts, cp_ctx *ctx,
+				     cp_http_audience audience);
+
+/** ctx (for logging) may be NULL; opts NULL means cp_http_client_options_from_ctx(ctx). */
 int cp_http_client_new(cp_http_client **out, cp_ctx *ctx, const cp_http_client_options *opts);
 /** Free a client; transfers still queued are abandoned without callbacks. */
 void cp_http_client_free(cp_http_client *client);

@@ -21,7 +21,7 @@ int cp_http_pool_new(cp_http_pool **out, cp_ctx *ctx, const cp_http_client_optio
 	if (opts)
 		p->opts = *opts;
 	else
-		cp_http_client_options_init(&p->opts);
+		cp_http_client_options_from_ctx(&p->opts, ctx, CP_HTTP_FOR_ANY);
 	pthread_mutex_init(&p->mu, NULL);
 	*out = p;
 	return 0;

@@ -10,7 +10,10 @@
 
 typedef struct cp_http_pool cp_http_pool;
 
-/** opts is copied (its strings must outlive the pool); ctx and opts may be NULL. */
+/**
+ * opts is copied (its strings must outlive the pool); ctx and opts may be
+ * NULL (opts NULL: cp_http_client_options_from_ctx(ctx)).
+ */
 int cp_http_pool_new(cp_http_pool **out, cp_ctx *ctx, const cp_http_client_options *opts);
 void cp_http_pool_free(cp_http_pool *pool);
 

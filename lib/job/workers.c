@@ -1,5 +1,6 @@
 #include "job/workers.h"
 
+#include "cancel.h"
 #include "ctx.h"
 
 #include <errno.h>
@@ -26,7 +27,10 @@ static void *worker_main(void *p)
 {
 	worker *w = p;
 	pool *pl = w->pool;
+	/* A cancel or another worker's failure also ends this one's transfers in flight. */
+	cp_cancel_watch(&pl->failure->rc);
 	int rc = pl->fn(pl->arg, w->index);
+	cp_cancel_watch(NULL);
 	if (rc)
 		cp_failure_set(pl->failure, rc);
 	cp_error_clear(); /* thread-local errors are not freed at thread exit */

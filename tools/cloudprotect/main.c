@@ -1,6 +1,7 @@
 /* cloudprotect: global options, then one command. */
 #include "cli.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,9 @@ static const cli_command commands[] = {
 	{"unlock", "remove stale locks", cmd_unlock},
 	{"policy", "validate, plan, run or schedule a protection policy", cmd_policy},
 	{"history", "list the runs policies recorded", cmd_history},
+	{"worker", "run a job on a temporary machine; list, terminate and reap workers", cmd_worker},
 	{"cost", "estimate what a policy costs a month", cmd_cost},
+	{"network", "export a region's network configuration or re-create it", cmd_network},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -51,6 +54,17 @@ static void usage(FILE *f)
 		   "  --password-file FILE      repository password file (env "
 		   "CLOUDPROTECT_PASSWORD_FILE;\n"
 		   "                            or the password itself in CLOUDPROTECT_PASSWORD)\n"
+		   "  --proxy URL               HTTP(S) proxy for every cloud request (default: "
+		   "the\n"
+		   "                            environment's https_proxy/http_proxy; \"\" for "
+		   "none)\n"
+		   "  --no-proxy LIST           hosts reached directly (default: env no_proxy)\n"
+		   "  --ca-file FILE            trust the CAs in FILE (PEM) instead of the system "
+		   "store\n"
+		   "  --ca-path DIR             trust the CAs in DIR (hashed, as `openssl rehash` "
+		   "makes)\n"
+		   "  --insecure-tls            do not verify TLS certificates (local emulators "
+		   "only)\n"
 		   "\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
@@ -66,6 +80,11 @@ enum {
 	OPT_PROVIDER_CONFIG,
 	OPT_LOCAL_ROOT,
 	OPT_PASSWORD_FILE,
+	OPT_PROXY,
+	OPT_NO_PROXY,
+	OPT_CA_FILE,
+	OPT_CA_PATH,
+	OPT_INSECURE_TLS,
 };
 
 static const struct option global_options[] = {
@@ -79,6 +98,11 @@ static const struct option global_options[] = {
 	{"local-root", required_argument, NULL, OPT_LOCAL_ROOT},
 	{"repo", required_argument, NULL, 'r'},
 	{"password-file", required_argument, NULL, OPT_PASSWORD_FILE},
+	{"proxy", required_argument, NULL, OPT_PROXY},
+	{"no-proxy", required_argument, NULL, OPT_NO_PROXY},
+	{"ca-file", required_argument, NULL, OPT_CA_FILE},
+	{"ca-path", required_argument, NULL, OPT_CA_PATH},
+	{"insecure-tls", no_argument, NULL, OPT_INSECURE_TLS},
 	{"help", no_argument, NULL, 'h'},
 	{NULL, 0, NULL, 0},
 };
@@ -109,6 +133,8 @@ int main(int argc, char **argv)
 	c.repo_url = env_or("CLOUDPROTECT_REPOSITORY", NULL);
 	c.password_file = env_or("CLOUDPROTECT_PASSWORD_FILE", NULL);
 
+	/* How every HTTP client reaches the clouds; the library reads the environment for NULLs. */
+	cp_ctx_options opts = CP_CTX_OPTIONS_INIT;
 	int opt;
 	/* '+': stop at the command name; the command parses the rest. */
 	while ((opt = getopt_long(argc, argv, "+vqr:h", global_options, NULL)) != -1) {
@@ -123,6 +149,11 @@ int main(int argc, char **argv)
 		case OPT_LOCAL_ROOT: c.local_root = optarg; break;
 		case 'r': c.repo_url = optarg; break;
 		case OPT_PASSWORD_FILE: c.password_file = optarg; break;
+		case OPT_PROXY: opts.proxy = optarg; break;
+		case OPT_NO_PROXY: opts.no_proxy = optarg; break;
+		case OPT_CA_FILE: opts.ca_file = optarg; break;
+		case OPT_CA_PATH: opts.ca_path = optarg; break;
+		case OPT_INSECURE_TLS: opts.insecure_tls = 1; break;
 		case 'h': usage(stdout); return EXIT_OK;
 		default: usage(stderr); return EXIT_USAGE;
 		}
@@ -151,8 +182,22 @@ int main(int argc, char **argv)
 	}
 	if (c.quiet)
 		c.progress = 0;
+	/* A typo here would otherwise surface as a TLS failure far from its cause. */
+	if (opts.ca_file && access(opts.ca_file, R_OK)) {
+		fprintf(stderr, "cloudprotect: error: cannot read --ca-file %s: %s\n", opts.ca_file,
+			strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (opts.ca_path && access(opts.ca_path, R_OK | X_OK)) {
+		fprintf(stderr, "cloudprotect: error: cannot read --ca-path %s: %s\n", opts.ca_path,
+			strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (opts.insecure_tls)
+		fprintf(stderr, "cloudprotect: warning: --insecure-tls: TLS certificates are not "
+				"verified, so anyone on the network path can read and change this "
+				"traffic; use it only with local emulators\n");
 
-	cp_ctx_options opts = CP_CTX_OPTIONS_INIT;
 	opts.log_cb = log_to_stderr;
 	opts.log_payload = &c;
 	opts.log_level = c.quiet ? CP_LOG_ERROR : (cp_log_level)(CP_LOG_WARN + c.verbose);
