@@ -249,7 +249,7 @@ static int s3_open(void **state, cp_ctx *ctx, const char *url, int create)
 		rc = cp_aws_creds_chain(&s->creds, ctx, &co);
 	}
 	if (!rc) {
-		cp_http_client_options_init(&s->http);
+		cp_http_client_options_from_ctx(&s->http, ctx, CP_HTTP_FOR_AWS);
 		/* Parts of several packs go at once; keep connections for all of them. */
 		s->http.max_concurrency = 32;
 		rc = cp_http_pool_new(&s->pool, ctx, &s->http);
@@ -279,4 +279,6 @@ const cp_objstore_ops cp_s3_objstore_ops = {
 	.check_settings = s3_check_settings,
 	.retain = s3_retain,
 	.rehydrate = s3_rehydrate,
+	.abort_stale_uploads = s3_abort_stale_uploads,
+	.min_storage_days = s3_min_storage_days,
 };

@@ -82,5 +82,7 @@ int s3_writer_open(void *state, const char *key, const cp_put_options *opts,
 int s3_check_settings(void *state, const cp_objstore_settings *settings, int create);
 int s3_retain(void *state, const char *key, int64_t until);
 int s3_rehydrate(void *state, const char *key, const char *tier, unsigned int days);
+int s3_abort_stale_uploads(void *state, const char *prefix, int64_t older_than, uint64_t *count);
+unsigned int s3_min_storage_days(void *state, const char *sclass);
 
 #endif

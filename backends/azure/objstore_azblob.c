@@ -286,7 +286,9 @@ static int az_open(void **state, cp_ctx *ctx, const char *url, int create)
 	if (!s)
 		return cp_error_oom();
 	s->ctx = ctx;
-	int prc = cp_http_pool_new(&s->pool, ctx, NULL);
+	cp_http_client_options http;
+	cp_http_client_options_from_ctx(&http, ctx, CP_HTTP_FOR_ANY);
+	int prc = cp_http_pool_new(&s->pool, ctx, &http);
 	if (prc) {
 		free(s);
 		return prc;
@@ -453,6 +455,23 @@ static int az_retain(void *state, const char *key, int64_t until)
 	return rc;
 }
 
+/*
+ * A killed writer leaves uncommitted blocks, not a half object: Put Block
+ * stages them out of sight of List Blobs and Get Blob, and Azure discards
+ * uncommitted blocks by itself after 7 days (there is no call to list or
+ * drop them short of committing a block list). So nothing to abort here;
+ * the op exists so prune's count says 0 rather than "not supported".
+ */
+static int az_abort_stale_uploads(void *state, const char *prefix, int64_t older_than,
+				  uint64_t *count)
+{
+	(void)state;
+	(void)prefix;
+	(void)older_than;
+	*count = 0;
+	return 0;
+}
+
 const cp_objstore_ops cp_azblob_objstore_ops = {
 	.version = CP_OBJSTORE_OPS_VERSION,
 	.scheme = "azblob",
@@ -469,4 +488,6 @@ const cp_objstore_ops cp_azblob_objstore_ops = {
 	.check_settings = az_check_settings,
 	.retain = az_retain,
 	.rehydrate = NULL,
+	.abort_stale_uploads = az_abort_stale_uploads,
+	.min_storage_days = az_min_storage_days,
 };

@@ -61,6 +61,7 @@ int az_put_blob(az_store *s, const char *key, const void *data, size_t len,
 int az_writer_open(void *state, const char *key, const cp_put_options *opts,
 		   cp_objstore_writer **out);
 int az_check_settings(void *state, const cp_objstore_settings *settings, int create);
+unsigned int az_min_storage_days(void *state, const char *tier);
 int az_head(void *state, const char *key, cp_object_info *info);
 int az_list(void *state, const char *prefix, cp_object_list_cb cb, void *payload);
 

@@ -10,26 +10,57 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+/* The one table of access tiers: allowed or why not, and the minimum
+ * storage duration Azure bills (prune keeps packs that long). */
+typedef struct tier_rule {
+	const char *name;
+	unsigned int min_days;
+	const char *why; /* NULL: allowed */
+} tier_rule;
+
+static const tier_rule tiers[] = {
+	{"Hot", 0, NULL},
+	{"Cool", 30, NULL},
+	{"Cold", 90,
+	 "Azure bills every Cold blob for %u days at least and charges more per read, so prune "
+	 "and check would cost more than they save"},
+	{"Archive", 180,
+	 "archived blobs are offline, each pack would need hours of rehydration before any "
+	 "restore, and Azure bills %u days at least"},
+};
+
+static const tier_rule *find_tier(const char *tier)
+{
+	for (size_t i = 0; i < sizeof(tiers) / sizeof(tiers[0]); i++)
+		if (!strcasecmp(tiers[i].name, tier))
+			return &tiers[i];
+	return NULL;
+}
+
+unsigned int az_min_storage_days(void *state, const char *tier)
+{
+	(void)state;
+	const tier_rule *r = find_tier(tier && *tier ? tier : "Hot");
+	return r ? r->min_days : 0;
+}
 
 static int check_tier(const char *tier)
 {
 	if (!tier || az_tier_name(tier))
 		return 0;
-	if (!strcasecmp(tier, "Cold"))
-		return cp_error_set(
-			CP_EINVALID, CP_ERRCLASS_OBJSTORE,
-			"the Cold tier is refused: Azure bills every Cold blob for 90 "
-			"days at least and charges more per read, so prune and check "
-			"would cost more than they save; use --storage-class Hot or Cool");
-	if (!strcasecmp(tier, "Archive"))
-		return cp_error_set(
-			CP_EINVALID, CP_ERRCLASS_OBJSTORE,
-			"the Archive tier is refused: archived blobs are offline, each "
-			"pack would need hours of rehydration before any restore, and "
-			"Azure bills 180 days at least; use --storage-class Hot or Cool");
+	const tier_rule *r = find_tier(tier);
+	if (r && r->why) {
+		char why[256];
+		snprintf(why, sizeof(why), r->why, r->min_days);
+		return cp_error_set(CP_EINVALID, CP_ERRCLASS_OBJSTORE,
+				    "the %s tier is refused: %s; use --storage-class Hot or Cool",
+				    r->name, why);
+	}
 	return cp_error_set(CP_EINVALID, CP_ERRCLASS_OBJSTORE,
 			    "'%s' is not an Azure access tier a repository can use; use "
 			    "--storage-class Hot or Cool",

@@ -201,7 +201,9 @@ static int gcs_open(void **state, cp_ctx *ctx, const char *url, int create)
 	if (!s)
 		return cp_error_oom();
 	s->ctx = ctx;
-	int prc = cp_http_pool_new(&s->pool, ctx, NULL);
+	cp_http_client_options http;
+	cp_http_client_options_from_ctx(&http, ctx, CP_HTTP_FOR_ANY);
+	int prc = cp_http_pool_new(&s->pool, ctx, &http);
 	if (prc) {
 		free(s);
 		return prc;
@@ -392,4 +394,6 @@ const cp_objstore_ops cp_gcs_objstore_ops = {
 	.check_settings = gcs_check_settings,
 	.retain = gcs_retain,
 	.rehydrate = gcs_rehydrate,
+	.abort_stale_uploads = gcs_abort_stale_uploads,
+	.min_storage_days = gcs_min_storage_days,
 };

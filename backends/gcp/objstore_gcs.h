@@ -45,5 +45,7 @@ int gcs_writer_open(void *state, const char *key, const cp_put_options *opts,
 int gcs_check_settings(void *state, const cp_objstore_settings *settings, int create);
 int gcs_head(void *state, const char *key, cp_object_info *info);
 int gcs_list(void *state, const char *prefix, cp_object_list_cb cb, void *payload);
+int gcs_abort_stale_uploads(void *state, const char *prefix, int64_t older_than, uint64_t *count);
+unsigned int gcs_min_storage_days(void *state, const char *storage_class);
 
 #endif

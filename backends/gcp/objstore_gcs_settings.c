@@ -10,21 +10,53 @@
 #include <string.h>
 #include <strings.h>
 
+/* The one table of GCS classes: allowed or not, and the minimum storage
+ * duration GCS bills (prune keeps packs that long). */
+typedef struct class_rule {
+	const char *name;
+	unsigned int min_days;
+	int allowed;
+} class_rule;
+
+static const class_rule rules[] = {
+	{"STANDARD", 0, 1},
+	{"NEARLINE", 30, 0},
+	{"COLDLINE", 90, 0},
+	{"ARCHIVE", 365, 1},
+};
+
+static const class_rule *find_rule(const char *storage_class)
+{
+	char cls[32];
+	gcs_class_name(storage_class, cls);
+	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+		if (!strcmp(rules[i].name, cls))
+			return &rules[i];
+	return NULL;
+}
+
+unsigned int gcs_min_storage_days(void *state, const char *storage_class)
+{
+	(void)state;
+	const class_rule *r =
+		find_rule(storage_class && *storage_class ? storage_class : "STANDARD");
+	return r ? r->min_days : 0;
+}
+
 static int check_class(const char *storage_class)
 {
 	if (!storage_class)
 		return 0;
-	char cls[32];
-	gcs_class_name(storage_class, cls);
-	if (!strcmp(cls, "STANDARD") || !strcmp(cls, "ARCHIVE"))
+	const class_rule *r = find_rule(storage_class);
+	if (r && r->allowed)
 		return 0;
-	if (!strcmp(cls, "NEARLINE") || !strcmp(cls, "COLDLINE"))
+	if (r)
 		return cp_error_set(CP_EINVALID, CP_ERRCLASS_OBJSTORE,
-				    "storage class %s is refused: it bills %s days at least per "
+				    "storage class %s is refused: it bills %u days at least per "
 				    "object and charges for every read, so prune and check cost "
 				    "more than they save; use STANDARD for an active repository or "
 				    "ARCHIVE for an archive one",
-				    cls, !strcmp(cls, "NEARLINE") ? "30" : "90");
+				    r->name, r->min_days);
 	return cp_error_set(CP_EINVALID, CP_ERRCLASS_OBJSTORE,
 			    "'%s' is not a storage class a repository can use on Google Cloud "
 			    "Storage; use STANDARD (active) or ARCHIVE (archive tier)",

@@ -188,18 +188,56 @@ typedef struct cp_prune_options {
 	int dry_run;
 	cp_progress_cb progress_cb;
 	void *progress_payload;
+	/* Version 2. */
+	/**
+	 * Delete unreferenced packs even while younger than their storage
+	 * class's minimum storage duration (S3 GLACIER 90 days, Azure Cool 30,
+	 * GCS ARCHIVE 365, ...). The cloud bills the remaining days anyway, so
+	 * by default such packs are kept until then and reported.
+	 */
+	int early_delete;
+	/**
+	 * Abort unfinished uploads (left by killed backups: invisible, but
+	 * billed) older than this many seconds; CP_PRUNE_STALE_UPLOADS_NEVER
+	 * leaves them alone. Dry runs never abort.
+	 */
+	int64_t stale_upload_age;
+	int64_t now; /**< 0: the current time (for tests) */
+	/**
+	 * Dry runs only: backup ids (NULL-terminated) to treat as already
+	 * forgotten, so that `forget --dry-run --prune` shows what the real
+	 * pair would do.
+	 */
+	const char *const *forgotten;
 } cp_prune_options;
 
-#define CP_PRUNE_OPTIONS_VERSION 1
+#define CP_PRUNE_STALE_UPLOAD_AGE    (24 * 3600)
+#define CP_PRUNE_STALE_UPLOADS_NEVER (-1)
+
+#define CP_PRUNE_OPTIONS_VERSION 2
 #define CP_PRUNE_OPTIONS_INIT                                                                      \
 	{                                                                                          \
-		CP_PRUNE_OPTIONS_VERSION, 0, NULL, NULL                                            \
+		CP_PRUNE_OPTIONS_VERSION, 0, NULL, NULL, 0, CP_PRUNE_STALE_UPLOAD_AGE, 0, NULL     \
 	}
 
 typedef struct cp_prune_stats {
 	uint64_t packs_removed, packs_rewritten, packs_kept_locked;
 	uint64_t bytes_freed;
 	uint64_t indexes_removed;
+	/* Filled only for cp_prune_options version 2 and later. */
+	uint64_t bytes_kept_locked;
+	int64_t locked_first, locked_until; /**< earliest and latest lock end of those packs */
+	uint64_t packs_kept_young, bytes_kept_young; /**< kept for their minimum storage duration */
+	int64_t young_first, young_until; /**< earliest and latest end of those durations */
+	uint64_t packs_deleted_early, bytes_deleted_early; /**< with early_delete */
+	/**
+	 * Estimated early-deletion charge, in the price tables' currency
+	 * (USD): avoided for the packs kept, or incurred for those deleted
+	 * early; negative when no price is known (then see byte_days).
+	 */
+	double early_delete_cost;
+	double byte_days;	  /**< bytes x days left of their minimum durations, summed */
+	uint64_t uploads_aborted; /**< stale unfinished uploads aborted */
 } cp_prune_stats;
 
 /** Remove data no backup references. CP_ELOCKED while a backup runs. */

@@ -12,6 +12,10 @@
  * Order, so that a crash anywhere leaves a valid repository: new packs
  * and their index, then one compacted index for the kept packs, then
  * the old indexes are deleted, and only then the packs.
+ *
+ * A pack that could go is kept while locked, or while younger than its
+ * storage class's minimum storage duration (see prune_hold.c). At the
+ * end, unfinished uploads older than a day (killed backups) are aborted.
  */
 #include "cloudprotect/backup.h"
 #include "format/bytes.h"
@@ -19,10 +23,12 @@
 #include "format/lock.h"
 #include "format/manifest_io.h"
 #include "job/list.h"
+#include "job/prune_hold.h"
 
 #include "ctx.h"
 #include "error.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -42,6 +48,7 @@ typedef struct {
 	uint64_t blobs;	     /* bytes of all its entries */
 	size_t first, n;     /* its entries */
 	int listed;	     /* present in the store */
+	size_t listing;	     /* its place in the listing, when listed */
 	enum {
 		KEEP,
 		REPACK,
@@ -60,6 +67,9 @@ typedef struct {
 	cp_index_table used;
 	cp_names index_names;
 	cp_names data;
+	cp_object_info *data_info; /* what the listing said of each of data */
+	char *data_held;	   /* data[i] must stay (locked, or too young) */
+	cp_prune_hold hold;
 	uint64_t done, total;
 } prune_job;
 
@@ -118,6 +128,17 @@ static int read_indexes(prune_job *j)
 	return rc;
 }
 
+/* A dry run after a dry-run forget: that backup counts as gone. */
+static int forgotten(const prune_job *j, const char *id)
+{
+	if (!j->opts->dry_run || !j->opts->forgotten)
+		return 0;
+	for (size_t i = 0; j->opts->forgotten[i]; i++)
+		if (!strcmp(j->opts->forgotten[i], id))
+			return 1;
+	return 0;
+}
+
 static int read_manifests(prune_job *j)
 {
 	cp_names names;
@@ -125,6 +146,8 @@ static int read_manifests(prune_job *j)
 	cp_chunk_loc none = {0, 0, 0, 0};
 	for (size_t i = 0; !rc && i < names.n; i++) {
 		cp_manifest m;
+		if (forgotten(j, names.names[i]))
+			continue;
 		rc = cp_repo_manifest_load(j->repo, names.names[i], 0, 0, &m);
 		if (rc) {
 			rc = cp_error_prefix(rc, "prune stops without deleting anything: ");
@@ -136,6 +159,49 @@ static int read_manifests(prune_job *j)
 	}
 	cp_names_dispose(&names);
 	return rc;
+}
+
+typedef struct {
+	prune_job *j;
+	size_t cap;
+} listing;
+
+static int collect_pack(const char *key, const cp_object_info *info, void *payload)
+{
+	listing *l = payload;
+	cp_names *d = &l->j->data;
+	const char *name = strrchr(key, '/');
+	name = name ? name + 1 : key;
+	if (!cp_is_hex_id(name))
+		return 0;
+	if (d->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		void *p = realloc(d->names, cap * sizeof(*d->names));
+		if (p)
+			d->names = p;
+		void *q = realloc(d->sizes, cap * sizeof(*d->sizes));
+		if (q)
+			d->sizes = q;
+		void *r = realloc(l->j->data_info, cap * sizeof(*l->j->data_info));
+		if (r)
+			l->j->data_info = r;
+		if (!p || !q || !r)
+			return cp_error_oom();
+		l->cap = d->cap = cap;
+	}
+	memcpy(d->names[d->n], name, CP_HEX_ID_LEN + 1);
+	d->sizes[d->n] = info->size;
+	l->j->data_info[d->n] = *info;
+	d->n++;
+	return 0;
+}
+
+/* The packs in the store, with their age and class (which decide early deletion). */
+static int list_packs(prune_job *j)
+{
+	listing l = {j, 0};
+	int rc = cp_objstore_list(j->repo->store, CP_DIR_DATA "/", collect_pack, &l);
+	return rc ? cp_error_prefix(rc, "listing %s/: ", CP_DIR_DATA) : 0;
 }
 
 static int cmp_entry(const void *a, const void *b)
@@ -157,19 +223,6 @@ static int cmp_fullest(const void *a, const void *b)
 	if (x->fill != y->fill)
 		return x->fill > y->fill ? -1 : 1;
 	return x->pack < y->pack ? -1 : x->pack > y->pack;
-}
-
-/* 1 when the store still retains key (immutability), so it cannot be deleted yet. */
-static int retained(prune_job *j, const char *key, int64_t now)
-{
-	cp_object_info info;
-	if (!j->repo->config.immutable_days)
-		return 0;
-	if (cp_objstore_head(j->repo->store, key, &info)) {
-		cp_error_clear();
-		return 0;
-	}
-	return info.retain_until > now;
 }
 
 /* 1 when key sits in an archive storage class, where reading it needs a thaw. */
@@ -240,10 +293,11 @@ static int decide(prune_job *j)
 		uint8_t id[CP_ID_LEN];
 		cp_hex_decode(id, j->data.names[i], CP_ID_LEN);
 		uint32_t n = cp_index_table_pack_number(&j->packs, id);
-		if (n != CP_PACK_NONE)
+		if (n != CP_PACK_NONE) {
 			j->ps[n].listed = 1;
+			j->ps[n].listing = i;
+		}
 	}
-	int64_t now = (int64_t)time(NULL);
 	for (size_t n = 0; n < np; n++) {
 		pack_state *p = &j->ps[n];
 		if (!p->used)
@@ -256,16 +310,13 @@ static int decide(prune_job *j)
 			char key[CP_KEY_MAX], hex[CP_HEX_ID_LEN + 1];
 			cp_hex_encode(hex, j->packs.packs[n].id, CP_ID_LEN);
 			cp_repo_key(key, CP_DIR_DATA, hex);
-			if (retained(j, key, now)) {
-				/* Still immutable: keep it indexed; a later prune removes it. */
+			/* Locked or too young: keep it indexed; a later prune removes it.
+			 * Archived and partly used: repacking would read it, which needs
+			 * a thaw; keep it until no backup needs any of it, then it goes
+			 * whole, unread. */
+			if (cp_prune_hold_pack(&j->hold, key, &j->data_info[p->listing]) ||
+			    (p->fate == REPACK && archived(j, key)))
 				p->fate = KEEP;
-				j->stats->packs_kept_locked++;
-			} else if (p->fate == REPACK && archived(j, key)) {
-				/* Repacking reads the pack, which an archive tier refuses
-				 * without a thaw: keep it until no backup needs any of it,
-				 * then it goes whole, unread. */
-				p->fate = KEEP;
-			}
 		}
 	}
 	return rc;
@@ -379,25 +430,91 @@ static int remove_object(prune_job *j, const char *key, int *locked)
 	return rc ? cp_error_prefix(rc, "removing '%s': ", key) : 0;
 }
 
-int cp_prune(cp_repository *repo, const cp_prune_options *opts, cp_prune_stats *stats)
+/* Leftover packs (in no index) that must stay for now; j->data_held[i]. */
+static int hold_leftovers(prune_job *j)
 {
-	cp_prune_options defaults = CP_PRUNE_OPTIONS_INIT;
-	cp_prune_stats scratch;
-	if (!opts)
-		opts = &defaults;
-	if (!stats)
-		stats = &scratch;
-	memset(stats, 0, sizeof(*stats));
-	if (opts->version != CP_PRUNE_OPTIONS_VERSION)
+	j->data_held = calloc(j->data.n ? j->data.n : 1, 1);
+	if (!j->data_held)
+		return cp_error_oom();
+	for (size_t i = 0; i < j->data.n; i++) {
+		char key[CP_KEY_MAX];
+		uint8_t id[CP_ID_LEN];
+		cp_hex_decode(id, j->data.names[i], CP_ID_LEN);
+		if (cp_index_table_pack_number(&j->packs, id) != CP_PACK_NONE)
+			continue;
+		cp_repo_key(key, CP_DIR_DATA, j->data.names[i]);
+		j->data_held[i] = (char)cp_prune_hold_pack(&j->hold, key, &j->data_info[i]);
+	}
+	return 0;
+}
+
+/*
+ * Unfinished uploads of killed backups: invisible, billed. Only under the
+ * directories we stream into, so that a repository at a bucket's root
+ * leaves other applications' uploads alone. Not fatal: prune's work is done.
+ */
+static void abort_stale_uploads(prune_job *j)
+{
+	static const char *const dirs[] = {CP_DIR_DATA "/", CP_DIR_INDEX "/", CP_DIR_MANIFESTS "/"};
+	const cp_prune_options *o = j->opts;
+	if (o->dry_run || o->stale_upload_age < 0)
+		return;
+	int rc = 0;
+	for (size_t i = 0; !rc && i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		uint64_t n = 0;
+		rc = cp_objstore_abort_stale_uploads(j->repo->store, dirs[i],
+						     j->hold.now - o->stale_upload_age, &n);
+		j->stats->uploads_aborted += n;
+	}
+	if (rc) {
+		cp_log(j->repo->ctx, CP_LOG_WARN,
+		       "prune could not abort stale unfinished uploads (they stay billed until a "
+		       "later prune or a bucket lifecycle rule removes them): %s",
+		       cp_error_last() ? cp_error_last()->message : "unknown error");
+		cp_error_clear();
+	} else if (j->stats->uploads_aborted) {
+		cp_log(j->repo->ctx, CP_LOG_INFO,
+		       "prune: aborted %llu unfinished upload(s) older than %lld s left by killed "
+		       "writers",
+		       (unsigned long long)j->stats->uploads_aborted,
+		       (long long)o->stale_upload_age);
+	}
+}
+
+static int prune_run(cp_repository *repo, const cp_prune_options *opts, cp_prune_stats *stats);
+
+int cp_prune(cp_repository *repo, const cp_prune_options *opts, cp_prune_stats *stats_out)
+{
+	cp_prune_options o = CP_PRUNE_OPTIONS_INIT;
+	cp_prune_stats stats;
+	memset(&stats, 0, sizeof(stats));
+	if (opts && (opts->version < 1 || opts->version > CP_PRUNE_OPTIONS_VERSION))
 		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
 				    "cp_prune_options version %u is not supported (this library "
-				    "knows %u)",
+				    "knows 1 to %u)",
 				    opts->version, CP_PRUNE_OPTIONS_VERSION);
+	/* Version 1 callers get the defaults of the fields appended since. */
+	if (opts)
+		memcpy(&o, opts,
+		       opts->version >= 2 ? sizeof(o) : offsetof(cp_prune_options, early_delete));
+	o.version = CP_PRUNE_OPTIONS_VERSION;
+	int rc = prune_run(repo, &o, &stats);
+	/* A version 1 caller's stats end before the fields appended since. */
+	if (stats_out)
+		memcpy(stats_out, &stats,
+		       !opts || opts->version >= 2 ? sizeof(stats)
+						   : offsetof(cp_prune_stats, bytes_kept_locked));
+	return rc;
+}
+
+static int prune_run(cp_repository *repo, const cp_prune_options *opts, cp_prune_stats *stats)
+{
 	prune_job j;
 	memset(&j, 0, sizeof(j));
 	j.repo = repo;
 	j.opts = opts;
 	j.stats = stats;
+	cp_prune_hold_init(&j.hold, repo, opts, stats);
 	cp_repo_lock *lock = NULL;
 	cp_packer *packer = NULL;
 	int rc = cp_index_table_init(&j.packs);
@@ -409,11 +526,13 @@ int cp_prune(cp_repository *repo, const cp_prune_options *opts, cp_prune_stats *
 		rc = read_indexes(&j);
 	/* List packs after reading indexes: a pack listed but in no index is a leftover. */
 	if (!rc)
-		rc = cp_names_get(&j.data, repo, CP_DIR_DATA);
+		rc = list_packs(&j);
 	if (!rc)
 		rc = read_manifests(&j);
 	if (!rc)
 		rc = decide(&j);
+	if (!rc)
+		rc = hold_leftovers(&j);
 
 	size_t nrepack = 0, ndelete = 0, ndrop = 0;
 	uint64_t freed = 0;
@@ -432,7 +551,7 @@ int cp_prune(cp_repository *repo, const cp_prune_options *opts, cp_prune_stats *
 	for (size_t i = 0; !rc && i < j.data.n; i++) {
 		uint8_t id[CP_ID_LEN];
 		cp_hex_decode(id, j.data.names[i], CP_ID_LEN);
-		if (cp_index_table_pack_number(&j.packs, id) == CP_PACK_NONE) {
+		if (cp_index_table_pack_number(&j.packs, id) == CP_PACK_NONE && !j.data_held[i]) {
 			leftovers++;
 			freed += j.data.sizes[i];
 		}
@@ -471,7 +590,11 @@ int cp_prune(cp_repository *repo, const cp_prune_options *opts, cp_prune_stats *
 			if (!strcmp(j.index_names.names[i], compact))
 				continue;
 			cp_repo_key(key, CP_DIR_INDEX, j.index_names.names[i]);
-			rc = remove_object(&j, key, &locked);
+			int64_t until;
+			if (cp_prune_hold_locked(&j.hold, key, &until))
+				locked = 1;
+			else
+				rc = remove_object(&j, key, &locked);
 			if (!rc && !locked)
 				stats->indexes_removed++;
 			indexes_left += locked;
@@ -500,7 +623,8 @@ int cp_prune(cp_repository *repo, const cp_prune_options *opts, cp_prune_stats *
 			uint8_t id[CP_ID_LEN];
 			int locked;
 			cp_hex_decode(id, j.data.names[i], CP_ID_LEN);
-			if (cp_index_table_pack_number(&j.packs, id) != CP_PACK_NONE)
+			if (cp_index_table_pack_number(&j.packs, id) != CP_PACK_NONE ||
+			    j.data_held[i])
 				continue;
 			cp_repo_key(key, CP_DIR_DATA, j.data.names[i]);
 			rc = remove_object(&j, key, &locked);
@@ -517,6 +641,10 @@ int cp_prune(cp_repository *repo, const cp_prune_options *opts, cp_prune_stats *
 			rc = cp_repo_index_refresh(repo);
 	}
 	if (!rc)
+		abort_stale_uploads(&j);
+	if (!rc)
+		cp_prune_hold_report(&j.hold);
+	if (!rc)
 		cp_log(repo->ctx, CP_LOG_INFO,
 		       "prune: removed %llu packs (%llu rewritten), freed %llu bytes",
 		       (unsigned long long)stats->packs_removed,
@@ -530,6 +658,9 @@ int cp_prune(cp_repository *repo, const cp_prune_options *opts, cp_prune_stats *
 	cp_index_table_dispose(&j.used);
 	cp_names_dispose(&j.index_names);
 	cp_names_dispose(&j.data);
+	free(j.data_info);
+	free(j.data_held);
+	cp_prune_hold_dispose(&j.hold);
 	free(j.entries);
 	free(j.ps);
 	cp_error_restore(&saved);

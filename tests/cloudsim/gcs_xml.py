@@ -11,6 +11,7 @@ Follows these public reference pages (the XML API):
   https://cloud.google.com/storage/docs/xml-api/put-object-multipart
   https://cloud.google.com/storage/docs/xml-api/post-object-complete
   https://cloud.google.com/storage/docs/xml-api/delete-multipart
+  https://cloud.google.com/storage/docs/xml-api/get-bucket-uploads
   https://cloud.google.com/storage/docs/xml-api/put-object-retention
   https://cloud.google.com/storage/docs/xml-api/reference-headers
   https://cloud.google.com/storage/docs/object-lock
@@ -21,7 +22,8 @@ algorithm (not our C signer). Buckets are given on the command line:
 --bucket NAME, or --bucket NAME:lock for one created with object retention
 (HEAD bucket then answers x-goog-bucket-object-lock-enabled: true). A
 retained object cannot be deleted or overwritten (403 AccessDenied, as GCS
-answers). Listings page by --page-size (default 1000) with markers. Faults
+answers). Listings (of objects and of unfinished multipart uploads) page
+by --page-size (default 1000) with markers. Faults
 (503, 429 with Retry-After, resets) come from simcore's /_sim/faults.
 """
 
@@ -40,7 +42,7 @@ import gcs_hmac
 import simcore
 
 BUCKETS = {}   # name -> {"lock": bool, "objects": {key: obj}}
-UPLOADS = {}   # upload id -> {"bucket", "key", "headers", "parts": {n: bytes}}
+UPLOADS = {}   # upload id -> {"bucket", "key", "headers", "parts": {n: bytes}, "initiated"}
 LOCK = threading.Lock()
 PAGE = 1000
 CLASSES = ("STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE")
@@ -83,6 +85,8 @@ class GcsXml(gcs_hmac.Gcs):
             return self.reply(200, b"", "application/xml", hdrs)
         if self.command != "GET":
             return self.error(405, "MethodNotAllowed", "Not supported by the simulator.")
+        if "uploads" in query:
+            return self.list_uploads(name, query)
         prefix = query.get("prefix", [""])[0]
         marker = query.get("marker", [""])[0]
         limit = min(int(query.get("max-keys", ["1000"])[0]), PAGE)
@@ -103,6 +107,39 @@ class GcsXml(gcs_hmac.Gcs):
                            escape(k), o["generation"], iso(o["mtime"]), o["etag"],
                            len(o["data"]), o["class"]))
         out.append("</ListBucketResult>")
+        return self.reply(200, "".join(out), "application/xml")
+
+    def list_uploads(self, name, query):
+        prefix = query.get("prefix", [""])[0]
+        key_marker = query.get("key-marker", [""])[0]
+        id_marker = query.get("upload-id-marker", [""])[0]
+        limit = min(int(query.get("max-uploads", ["1000"])[0]), PAGE)
+        # Ordered by key, then by upload id; markers resume after (key, id).
+        ups = sorted((u["key"], uid) for uid, u in UPLOADS.items()
+                     if u["bucket"] == name and u["key"].startswith(prefix))
+        if key_marker:
+            ups = [u for u in ups if u[0] > key_marker or
+                   (u[0] == key_marker and id_marker and u[1] > id_marker)]
+        page, more = ups[:limit], len(ups) > limit
+        out = ["<?xml version='1.0' encoding='UTF-8'?>",
+               "<ListMultipartUploadsResult xmlns='http://s3.amazonaws.com/doc/2006-03-01/'>",
+               "<Bucket>%s</Bucket><KeyMarker>%s</KeyMarker>"
+               "<UploadIdMarker>%s</UploadIdMarker><Prefix>%s</Prefix>" % (
+                   escape(name), escape(key_marker), escape(id_marker), escape(prefix)),
+               "<MaxUploads>%d</MaxUploads><IsTruncated>%s</IsTruncated>" % (
+                   limit, "true" if more else "false")]
+        if more:
+            out.append("<NextKeyMarker>%s</NextKeyMarker>"
+                       "<NextUploadIdMarker>%s</NextUploadIdMarker>" % (
+                           escape(page[-1][0]), page[-1][1]))
+        for key, uid in page:
+            u = UPLOADS[uid]
+            out.append("<Upload><Key>%s</Key><UploadId>%s</UploadId>"
+                       "<StorageClass>%s</StorageClass><Initiated>%s</Initiated></Upload>" % (
+                           escape(key), uid,
+                           (u["headers"].get("x-goog-storage-class") or "STANDARD").upper(),
+                           iso(u["initiated"])))
+        out.append("</ListMultipartUploadsResult>")
         return self.reply(200, "".join(out), "application/xml")
 
     # -- objects --
@@ -157,7 +194,7 @@ class GcsXml(gcs_hmac.Gcs):
         o = objs.get(key)
         if self.command == "POST" and "uploads" in query:
             uid = uuid.uuid4().hex
-            UPLOADS[uid] = {"bucket": bucket, "key": key, "parts": {},
+            UPLOADS[uid] = {"bucket": bucket, "key": key, "parts": {}, "initiated": now(),
                             "headers": {k.lower(): v for k, v in self.headers.items()}}
             return self.reply(200, "<?xml version='1.0' encoding='UTF-8'?>"
                                    "<InitiateMultipartUploadResult><Bucket>%s</Bucket>"

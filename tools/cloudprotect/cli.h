@@ -99,11 +99,13 @@ int cmd_unlock(cli *c, int argc, char **argv);
 int cmd_policy(cli *c, int argc, char **argv);
 int cmd_cost(cli *c, int argc, char **argv);
 int cmd_history(cli *c, int argc, char **argv);
+int cmd_worker(cli *c, int argc, char **argv);
+int cmd_network(cli *c, int argc, char **argv);
 
 /* The policy state directory: given, CLOUDPROTECT_STATE_DIR, beside the local root, or XDG (malloc'd). */
 char *cli_state_dir(cli *c, const char *given);
 
 /* Run prune after forget (shared by forget --prune and prune). */
-int cli_run_prune(cli *c, cp_repository *repo, int dry_run);
+int cli_run_prune(cli *c, cp_repository *repo, const cp_prune_options *opts);
 
 #endif

@@ -124,9 +124,26 @@ typedef struct cp_objstore_ops {
 	 * archived == 0.
 	 */
 	int (*rehydrate)(void *state, const char *key, const char *tier, unsigned int days);
+
+	/* Version 3. */
+	/**
+	 * Abort the unfinished uploads (multipart uploads, uncommitted blocks)
+	 * under prefix that started before older_than (unix s), which a killed
+	 * writer leaves behind: invisible to list and get, but billed. *count
+	 * receives how many were aborted. NULL: the store leaves none behind.
+	 */
+	int (*abort_stale_uploads)(void *state, const char *prefix, int64_t older_than,
+				   uint64_t *count);
+	/**
+	 * The minimum storage duration, in days, that the store bills for an
+	 * object of storage_class ("" or NULL: the store's default class):
+	 * deleting it sooner costs the remaining days anyway. 0: none. NULL:
+	 * no class of the store has one.
+	 */
+	unsigned int (*min_storage_days)(void *state, const char *storage_class);
 } cp_objstore_ops;
 
-#define CP_OBJSTORE_OPS_VERSION 2
+#define CP_OBJSTORE_OPS_VERSION 3
 
 /** Register a store backend under ops->scheme. */
 CP_EXTERN(int) cp_objstore_register(const cp_objstore_ops *ops);
@@ -161,6 +178,15 @@ CP_EXTERN(int) cp_objstore_retain(cp_objstore *store, const char *key, int64_t u
 /** CP_EUNSUPPORTED when the store has no archive tier. */
 CP_EXTERN(int)
 cp_objstore_rehydrate(cp_objstore *store, const char *key, const char *tier, unsigned int days);
+/** Abort unfinished uploads under prefix older than older_than; 0 with *count 0 if none. */
+CP_EXTERN(int)
+cp_objstore_abort_stale_uploads(cp_objstore *store, const char *prefix, int64_t older_than,
+				uint64_t *count);
+/** Minimum billed storage days of a class (0: none, or the store does not say). */
+CP_EXTERN(unsigned int)
+cp_objstore_min_storage_days(cp_objstore *store, const char *storage_class);
+/** The store's URL scheme ("s3", "azblob", "gs", "file", ...). */
+CP_EXTERN(const char *) cp_objstore_scheme(const cp_objstore *store);
 
 CP_END_DECL
 

@@ -121,6 +121,23 @@ ok "backup to Cool" -- cpx --repo "$COOL" backup "$img"
 "$TOOL" ls "$COOL" data/ | awk '{print $3}' | sort -u >"$WORK/tiers"
 [ "$(cat "$WORK/tiers")" = Cool ] && pass || fail "packs are stored Cool ($(cat "$WORK/tiers"))"
 "$TOOL" ls "$COOL" config | awk '{print $3}' | grep -qv Cool && pass || fail "metadata stays in the default tier"
+# Cool bills 30 days: unreferenced packs stay that long unless --early-delete.
+pyrand 600000 41 >"$WORK/cool-b.img"
+ok "backup b to Cool" -- cpx --repo "$COOL" --json backup "$WORK/cool-b.img"
+cb=$(json_get "$WORK/out" 'd["id"]')
+ok "forget b --dry-run --prune" -- cpx --repo "$COOL" forget "$cb" --dry-run --prune
+grep -q "packs (.*) kept until .* to avoid early-deletion charges of" "$WORK/out" ||
+	fail "forget --dry-run --prune reports Cool's minimum duration: $(cat "$WORK/out")"
+ok "forget b" -- cpx --repo "$COOL" forget "$cb"
+ok "prune keeps young Cool packs" -- cpx --repo "$COOL" --json prune
+[ "$(json_get "$WORK/out" 'd["prune"]["packs_kept_young"] >= 1 and d["prune"]["packs_removed"] == 0')" = True ] ||
+	fail "Cool packs kept: $(cat "$WORK/out")"
+[ "$(json_get "$WORK/out" 'd["prune"]["young_until"] > __import__("time").time() + 29 * 86400')" = True ] ||
+	fail "kept for 30 days: $(cat "$WORK/out")"
+ok "prune --early-delete on Cool" -- cpx --repo "$COOL" --json prune --early-delete
+[ "$(json_get "$WORK/out" 'd["prune"]["packs_deleted_early"] >= 1 and d["prune"]["packs_removed"] >= 1')" = True ] ||
+	fail "--early-delete removes them: $(cat "$WORK/out")"
+ok "check Cool after prune" -- cpx --repo "$COOL" check --read-data
 expect_fail "immutability needs version-level immutability" 1 "version-level immutability" -- cpx --repo "azblob://devstoreaccount1/imm$EP" repo init --kdf-n 1024 --immutable-days 7
 
 # Soft delete on the account is refused, naming the setting; off again, it opens.
@@ -164,6 +181,19 @@ ok "prune on locked" -- cpx --repo "$IMM" prune
 [ "$("$TOOL" ls "$IMM" data/ | wc -l)" -gt "$before" ] && pass || fail "prune keeps locked packs"
 ok "restore from locked" -- cpx --repo "$IMM" restore latest "$WORK/r8.img" --source "$img"
 cmp -s "$img" "$WORK/r8.img" || fail "locked repository restores"
+# A leftover pack (in no index) under a policy: prune reports it and never tries a delete.
+left=data/ab/ab$(printf '%062d' 0)
+"$TOOL" put "$IMM" "$left" 5000 | grep -q '^ok' || fail "put a leftover pack"
+luntil=$(( $(date +%s) + 2 * 86400 ))
+"$TOOL" retain "$IMM" "$left" "$luntil" | grep -q '^ok' || fail "lock the leftover pack"
+ok "prune --dry-run on locked" -- cpx --repo "$IMM" prune --dry-run
+grep -q "packs (.*) locked until $(date -u -d "@$luntil" +%F); prune again after then" "$WORK/out" ||
+	fail "prune says until when: $(cat "$WORK/out")"
+ok "prune leaves the locked leftover" -- cpx --repo "$IMM" --json prune
+[ "$(json_get "$WORK/out" 'd["prune"]["locked_until"]')" = "$luntil" ] || fail "locked_until: $(cat "$WORK/out")"
+"$TOOL" head "$IMM" "$left" | grep -q . && pass || fail "the locked leftover is still there"
+python3 -c 'import json,sys,urllib.request; l=json.load(urllib.request.urlopen(sys.argv[1])); sys.exit(any(e["method"] == "DELETE" and sys.argv[2] in e["path"] for e in l))' "$PROXY_URL/_sim/log" "$left" &&
+	pass || fail "prune tried to delete a locked pack"
 
 # A 503 ServerBusy from Azure is retried without the caller noticing.
 features /_sim/faults '[{"kind": "status", "method": "PUT", "status": 503, "code": "ServerBusy", "style": "azure", "count": 2}]'

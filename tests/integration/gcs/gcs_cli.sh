@@ -82,6 +82,19 @@ cmp -s "$WORK/w2.img" "$WORK/w2.out" || fail "concurrent backup restores"
 "$TOOL" kill-upload "$REPO2" data/ff/killed-upload 20 >/dev/null 2>&1
 "$TOOL" ls "$REPO2" data/ff/killed >"$WORK/killed"
 [ ! -s "$WORK/killed" ] && pass || fail "killed upload is invisible ($(cat "$WORK/killed"))"
+# Killed uploads are invisible but billed: prune aborts those older than
+# --stale-uploads. Nine stale ones (more than a listing page of 7), one fresh.
+for i in 1 2 3 4 5 6 7 8; do "$TOOL" kill-upload "$REPO2" "data/ff/stale-$i" 9 >/dev/null 2>&1; done
+sleep 3
+"$TOOL" kill-upload "$REPO2" data/ff/fresh 9 >/dev/null 2>&1
+ok "prune aborts stale uploads" -- cpx --repo "$REPO2" --json prune --stale-uploads 2
+[ "$(json_get "$WORK/out" 'd["prune"]["uploads_aborted"]')" = 9 ] || fail "9 stale uploads aborted, the fresh one kept: $(cat "$WORK/out")"
+sleep 1
+ok "prune --stale-uploads 0" -- cpx --repo "$REPO2" --json prune --stale-uploads 0
+[ "$(json_get "$WORK/out" 'd["prune"]["uploads_aborted"]')" = 1 ] || fail "the fresh upload aborted at age 0: $(cat "$WORK/out")"
+ok "prune again" -- cpx --repo "$REPO2" --json prune --stale-uploads 0
+[ "$(json_get "$WORK/out" 'd["prune"]["uploads_aborted"]')" = 0 ] || fail "aborted uploads are gone: $(cat "$WORK/out")"
+ok "check after aborting uploads" -- cpx --repo "$REPO2" check --read-data
 
 # Class rules: STANDARD active, ARCHIVE archive tier, others refused with the reason.
 expect_fail "NEARLINE refused" 1 "NEARLINE is refused.*STANDARD.*ARCHIVE" -- cpx --repo "gs://offsite/n$EP" repo init --kdf-n 1024 --storage-class NEARLINE
@@ -94,6 +107,21 @@ ok "backup to ARCHIVE" -- cpx --repo "$ARCH" backup "$img"
 ok "rehydrate ARCHIVE (online in GCS: nothing to thaw)" -- cpx --repo "$ARCH" rehydrate latest --wait --poll 1
 ok "restore from ARCHIVE (online in GCS)" -- cpx --repo "$ARCH" restore latest "$WORK/r6.img"
 cmp -s "$img" "$WORK/r6.img" || fail "ARCHIVE restore identical"
+# ARCHIVE bills 365 days: unreferenced packs stay that long unless --early-delete.
+pyrand 600000 31 >"$WORK/arch-b.img"
+ok "backup b to ARCHIVE" -- cpx --repo "$ARCH" --json backup "$WORK/arch-b.img"
+ab=$(json_get "$WORK/out" 'd["id"]')
+ok "forget b" -- cpx --repo "$ARCH" forget "$ab"
+ok "prune keeps young ARCHIVE packs" -- cpx --repo "$ARCH" --json prune
+[ "$(json_get "$WORK/out" 'd["prune"]["packs_kept_young"] >= 1 and d["prune"]["packs_removed"] == 0')" = True ] ||
+	fail "ARCHIVE packs kept: $(cat "$WORK/out")"
+[ "$(json_get "$WORK/out" 'd["prune"]["young_until"] > __import__("time").time() + 364 * 86400')" = True ] ||
+	fail "kept for 365 days: $(cat "$WORK/out")"
+ok "prune --early-delete on ARCHIVE" -- cpx --repo "$ARCH" --json prune --early-delete
+[ "$(json_get "$WORK/out" 'd["prune"]["packs_deleted_early"] >= 1 and d["prune"]["packs_removed"] >= 1')" = True ] ||
+	fail "--early-delete removes them: $(cat "$WORK/out")"
+ok "restore from ARCHIVE after prune" -- cpx --repo "$ARCH" restore latest "$WORK/r6b.img" --source "$img"
+cmp -s "$img" "$WORK/r6b.img" || fail "ARCHIVE survivor restores after prune"
 
 # Retention: refused on a bucket without it; on one with it, objects are locked.
 expect_fail "immutability needs object retention" 1 "cannot lock objects.*object retention.*enable-per-object-retention" -- cpx --repo "gs://offsite/imm$EP" repo init --kdf-n 1024 --immutable-days 2
@@ -120,6 +148,19 @@ after=$("$TOOL" ls "$LOCKED" data/ | wc -l)
 ok "restore from locked" -- cpx --repo "$LOCKED" restore latest "$WORK/r8.img" --source "$img"
 cmp -s "$img" "$WORK/r8.img" || fail "locked repository restores"
 ok "check locked" -- cpx --repo "$LOCKED" check --read-data
+# A leftover pack (in no index) under retention: prune reports it and does not try to delete it.
+left=data/ab/ab$(printf '%062d' 0)
+"$TOOL" put "$LOCKED" "$left" 5000 | grep -q '^ok' || fail "put a leftover pack"
+luntil=$(( $(date +%s) + 2 * 86400 ))
+"$TOOL" retain "$LOCKED" "$left" "$luntil" | grep -q '^ok' || fail "lock the leftover pack"
+ok "prune --dry-run on locked" -- cpx --repo "$LOCKED" prune --dry-run
+grep -q "packs (.*) locked until $(date -u -d "@$luntil" +%F); prune again after then" "$WORK/out" ||
+	fail "prune says until when: $(cat "$WORK/out")"
+ok "prune leaves the locked leftover" -- cpx --repo "$LOCKED" --json prune
+[ "$(json_get "$WORK/out" 'd["prune"]["locked_until"]')" = "$luntil" ] || fail "locked_until: $(cat "$WORK/out")"
+"$TOOL" head "$LOCKED" "$left" | grep -q . && pass || fail "the locked leftover is still there"
+sim_log | python3 -c 'import json,sys; sys.exit(any(e["method"] == "DELETE" and sys.argv[1] in e["path"] for e in json.load(sys.stdin)))' "$left" &&
+	pass || fail "prune tried to delete a locked pack"
 
 # Faults: a 503 and a 429 with Retry-After are retried without the caller noticing.
 sim_post /_sim/faults '[{"kind": "status", "method": "PUT", "status": 503, "code": "ServiceUnavailable", "count": 1},

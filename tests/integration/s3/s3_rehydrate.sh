@@ -43,7 +43,13 @@ first=$(cpx --json snapshots | python3 -c 'import json,sys; print(json.load(sys.
 { head -c 1000000 "$WORK/disk.img"; pyrand 9000000 2; } >"$WORK/second.img"
 ok "backup sharing 1 MB with the first" -- cpx backup "$WORK/second.img"
 ok "forget the first" -- cpx forget "$first"
-ok "prune without a thaw" -- cpx --json prune
+# GLACIER bills 90 days anyway: by default prune keeps the unused packs, and says what deleting costs.
+ok "prune keeps packs younger than 90 days" -- cpx --json prune
+[ "$(json_get "$WORK/out" 'd["prune"]["packs_removed"] == 0 and d["prune"]["packs_kept_young"] >= 1')" = True ] ||
+	fail "young GLACIER packs kept: $(cat "$WORK/out")"
+[ "$(json_get "$WORK/out" 'd["prune"].get("early_delete_cost", 0) > 0 or d["prune"]["early_delete_byte_days"] > 0')" = True ] ||
+	fail "the early-deletion charge is estimated: $(cat "$WORK/out")"
+ok "prune --early-delete without a thaw" -- cpx --json prune --early-delete
 [ "$(json_get "$WORK/out" 'd["prune"]["packs_removed"] >= 1')" = True ] || fail "unused archived packs removed whole: $(cat "$WORK/out")"
 [ "$(json_get "$WORK/out" 'd["prune"]["packs_rewritten"]')" = 0 ] || fail "archived packs are not repacked"
 ok "check after prune" -- cpx check

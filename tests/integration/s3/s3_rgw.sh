@@ -125,6 +125,30 @@ cmp -s "$WORK/a.img" "$WORK/rk.img" || fail "repository usable after a killed ba
 ok "prune after the kill" -- cpx prune
 ok "check --read-data after the kill" -- cpx check --read-data
 
+# --- stale multipart uploads ----------------------------------------------------
+# A killed backup's open upload is invisible but billed; prune aborts uploads
+# older than --stale-uploads (default 24h), here one started with boto3, while
+# uploads younger than the limit, and uploads outside the repository, stay.
+s3py "
+for key in ('killed/data/ff/stale-test', 'repo/data/ff/not-this-repository'):
+    s3.create_multipart_upload(Bucket='plain-bucket', Key=key)
+" || fail "start multipart uploads"
+uploads() { s3py "print(len(s3.list_multipart_uploads(Bucket='plain-bucket', Prefix=sys.argv[1]).get('Uploads', [])))" "$1"; }
+n_killed=$(uploads killed/)
+[ "$n_killed" -ge 1 ] || fail "the boto3 upload is listed"
+sleep 2
+ok "prune leaves uploads younger than 1h" -- cpx --json prune --stale-uploads 1h
+[ "$(json_get "$WORK/out" 'd["prune"]["uploads_aborted"]')" = 0 ] || fail "young uploads aborted: $(cat "$WORK/out")"
+[ "$(uploads killed/)" = "$n_killed" ] || fail "a young upload stays"
+ok "prune --dry-run aborts nothing" -- cpx prune --dry-run --stale-uploads 0
+[ "$(uploads killed/)" = "$n_killed" ] || fail "a dry run aborted uploads"
+ok "prune --stale-uploads 0 aborts them" -- cpx prune --stale-uploads 0
+grep -q "aborted $n_killed unfinished upload" "$WORK/out" || fail "prune reports the aborted uploads: $(cat "$WORK/out")"
+[ "$(uploads killed/)" = 0 ] || fail "stale uploads remain under killed/"
+[ "$(uploads repo/)" = 1 ] || fail "an upload of another repository was aborted"
+expect_fail "a bad --stale-uploads" 2 "not an age" -- cpx prune --stale-uploads soon
+ok "check after aborting uploads" -- cpx check --read-data
+
 # --- storage classes ----------------------------------------------------------
 for class in STANDARD_IA ONEZONE_IA GLACIER_IR INTELLIGENT_TIERING; do
 	expect_fail "class $class refused" 1 "storage class $class is refused.*STANDARD" -- \
@@ -140,6 +164,30 @@ for o in s3.list_objects_v2(Bucket='plain-bucket', Prefix='glacier/')['Contents'
     got = s3.head_object(Bucket='plain-bucket', Key=o['Key']).get('StorageClass', 'STANDARD')
     assert got == want, (o['Key'], got)
 " || fail "only packs go to GLACIER; metadata stays STANDARD"
+# Packs younger than GLACIER's 90 days are kept by prune: deleting them is billed anyway.
+export CLOUDPROTECT_REPOSITORY=$(url plain-bucket/glacier)
+ok "backup b into GLACIER" -- cpx --json backup "$WORK/b.img"
+gb=$(json_get "$WORK/out" 'd["id"]')
+ok "forget b --dry-run --prune" -- cpx forget "$gb" --dry-run --prune
+grep -q "packs (.*) kept until .* to avoid early-deletion charges of" "$WORK/out" ||
+	fail "forget --dry-run --prune reports the minimum duration: $(cat "$WORK/out")"
+ok "forget b" -- cpx forget "$gb"
+ok "prune --dry-run keeps young GLACIER packs" -- env CLOUDPROTECT_DATA_DIR="$ROOT/data" "$CP_BIN" --no-progress prune --dry-run
+grep -q 'kept until .* to avoid early-deletion charges of ~\$[0-9]' "$WORK/out" ||
+	fail "prune --dry-run report with the charge from the price tables: $(cat "$WORK/out")"
+ngl() { s3py "print(len(s3.list_objects_v2(Bucket='plain-bucket', Prefix='glacier/data/')['Contents']))"; }
+before=$(ngl)
+ok "prune keeps young GLACIER packs" -- cpx --json prune
+[ "$(json_get "$WORK/out" 'd["prune"]["packs_kept_young"] >= 1 and d["prune"]["packs_removed"] == 0')" = True ] ||
+	fail "prune keeps packs under 90 days: $(cat "$WORK/out")"
+[ "$(json_get "$WORK/out" 'd["prune"]["young_until"] - __import__("time").time() > 89 * 86400')" = True ] ||
+	fail "kept until 90 days after upload: $(cat "$WORK/out")"
+[ "$(ngl)" = "$before" ] || fail "young GLACIER packs were deleted"
+ok "prune --early-delete" -- cpx --json prune --early-delete
+[ "$(json_get "$WORK/out" 'd["prune"]["packs_deleted_early"] >= 1 and d["prune"]["packs_removed"] >= 1')" = True ] ||
+	fail "prune --early-delete deletes them: $(cat "$WORK/out")"
+[ "$(ngl)" -lt "$before" ] || fail "--early-delete removed no pack"
+ok "backups listed in the GLACIER repository" -- cpx snapshots
 
 # --- immutability -------------------------------------------------------------
 expect_fail "immutability on a bucket without Object Lock" 1 "cannot be retrofitted.*object-lock-enabled-for-bucket" -- \
@@ -189,12 +237,47 @@ cmp -s "$WORK/a.img" "$WORK/rl.img" || fail "locked backup restores"
 kill_mid_upload "locked-bucket" "imm/" || fail "no multipart upload was seen in the locked repository"
 ok "unlock after the kill (locked repo)" -- cpx unlock --all
 before=$(s3py "print(len(s3.list_objects_v2(Bucket='locked-bucket', Prefix='imm/data/')['Contents']))")
+ok "prune --dry-run reports locked packs" -- cpx prune --dry-run
+grep -q "packs (.*) locked until [0-9-]*; prune again after then" "$WORK/out" ||
+	fail "prune says until when packs are locked: $(cat "$WORK/out")"
 ok "prune keeps locked packs" -- cpx --json prune
 [ "$(json_get "$WORK/out" 'd["prune"]["packs_kept_locked"]')" -ge 1 ] || fail "prune reports locked packs: $(cat "$WORK/out")"
+[ "$(json_get "$WORK/out" 'd["prune"]["locked_until"] > __import__("time").time() + 3600')" = True ] ||
+	fail "prune reports the lock end: $(cat "$WORK/out")"
 after=$(s3py "print(len(s3.list_objects_v2(Bucket='locked-bucket', Prefix='imm/data/')['Contents']))")
 [ "$before" = "$after" ] || fail "prune deleted locked packs ($before -> $after)"
 s3py "s3.head_object(Bucket='locked-bucket', Key=sys.argv[1])" "$pack" || fail "locked pack still there after prune"
 ok "check the locked repository" -- cpx check --read-data
+
+# The config and key are locked from the moment repo init writes them.
+export CLOUDPROTECT_REPOSITORY=$(url locked-bucket/fresh)
+ok "repo init --immutable-days 2 (no backup yet)" -- cpx repo init --kdf-n 1024 --immutable-days 2
+s3py "
+import time
+keys = ['fresh/config'] + [o['Key'] for o in s3.list_objects_v2(Bucket='locked-bucket', Prefix='fresh/keys/')['Contents']]
+assert len(keys) == 2, keys
+for k in keys:
+    r = s3.get_object_retention(Bucket='locked-bucket', Key=k)['Retention']
+    assert r['Mode'] == 'COMPLIANCE', (k, r)
+    assert r['RetainUntilDate'].timestamp() > time.time() + 2 * 86400 - 600, (k, r)
+    ver = s3.head_object(Bucket='locked-bucket', Key=k)['VersionId']
+    try:
+        s3.delete_object(Bucket='locked-bucket', Key=k, VersionId=ver)
+        sys.exit('boto3 deleted ' + k)
+    except s3.exceptions.ClientError as e:
+        assert e.response['Error']['Code'] == 'AccessDenied', e.response
+    print(k, ver)
+" >"$WORK/cfgkeys" || fail "config and key are locked at init: $(cat "$WORK/cfgkeys")"
+if command -v aws >/dev/null; then
+	while read -r k ver; do
+		if aws --endpoint-url "$S3_ENDPOINT" s3api delete-object --bucket locked-bucket --key "$k" \
+			--version-id "$ver" >/dev/null 2>&1; then
+			fail "awscli deleted the locked $k"
+		fi
+	done <"$WORK/cfgkeys"
+	pass
+fi
+ok "the fresh locked repository opens" -- cpx snapshots
 
 # --- bad credentials ----------------------------------------------------------
 export CLOUDPROTECT_REPOSITORY=$(url plain-bucket/repo)
