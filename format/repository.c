@@ -167,9 +167,13 @@ static int name_known(const cp_repository *repo, const char *name)
 }
 
 static int load_index(cp_repository *repo, cp_codec *codec, cp_index_table *t, const char *name,
-		      cp_buf *buf)
+		      const cp_buf *prefetched, cp_buf *buf)
 {
-	int rc = cp_repo_get_named(repo, CP_DIR_INDEX, name, buf);
+	int rc = 0;
+	if (prefetched && prefetched->ptr)
+		buf = (cp_buf *)prefetched; /* only read from here on */
+	else
+		rc = cp_repo_get_named(repo, CP_DIR_INDEX, name, buf);
 	if (!rc)
 		rc = cp_index_object_decode(codec, (const uint8_t *)buf->ptr, buf->size,
 					    add_pack_cb, t);
@@ -183,16 +187,94 @@ static int load_index(cp_repository *repo, cp_codec *codec, cp_index_table *t, c
 	return rc;
 }
 
-int cp_repo_index_refresh(cp_repository *repo)
+/*
+ * Opening a repository spends most of its time in the password KDF
+ * (scrypt, ~0.1 s by design). A helper thread lists and reads the index
+ * objects meanwhile; they are encrypted, so they are decoded only after
+ * the key is known. At most PREFETCH_MAX bytes are held, so a huge
+ * index does not raise peak memory: the rest is read as before.
+ */
+#define PREFETCH_MAX (16u << 20)
+
+typedef struct {
+	cp_repository *repo;
+	pthread_t thread;
+	int started, listed;
+	name_list names; /* sorted; handed to the refresh */
+	cp_buf *bufs;	 /* bufs[i] holds names[i] when its ptr is set */
+	size_t nbufs;
+} index_prefetch;
+
+static void *prefetch_main(void *arg)
+{
+	index_prefetch *pf = arg;
+	cp_repository *repo = pf->repo;
+	if (!cp_objstore_list(repo->store, CP_DIR_INDEX "/", collect_name, &pf->names)) {
+		if (pf->names.n)
+			qsort(pf->names.names, pf->names.n, sizeof(*pf->names.names), cmp_name);
+		pf->listed = 1;
+		pf->bufs = calloc(pf->names.n ? pf->names.n : 1, sizeof(*pf->bufs));
+		pf->nbufs = pf->bufs ? pf->names.n : 0;
+		size_t total = 0;
+		for (size_t i = 0; i < pf->nbufs && total < PREFETCH_MAX; i++) {
+			/* A failure here is met again, and reported, by the refresh. */
+			if (cp_repo_get_named(repo, CP_DIR_INDEX, pf->names.names[i], &pf->bufs[i]))
+				cp_buf_dispose(&pf->bufs[i]);
+			total += pf->bufs[i].size;
+		}
+	}
+	cp_error_clear(); /* thread-local errors are not freed at thread exit */
+	return NULL;
+}
+
+static void prefetch_start(index_prefetch *pf, cp_repository *repo)
+{
+	memset(pf, 0, sizeof(*pf));
+	pf->repo = repo;
+	/* Optional: without the thread, the refresh reads everything itself. */
+	pf->started = !pthread_create(&pf->thread, NULL, prefetch_main, pf);
+}
+
+static void prefetch_join(index_prefetch *pf)
+{
+	if (pf->started)
+		pthread_join(pf->thread, NULL);
+	pf->started = 0;
+}
+
+static void prefetch_dispose(index_prefetch *pf)
+{
+	prefetch_join(pf);
+	for (size_t i = 0; i < pf->nbufs; i++)
+		cp_buf_dispose(&pf->bufs[i]);
+	free(pf->bufs);
+	free(pf->names.names);
+	memset(pf, 0, sizeof(*pf));
+}
+
+static const cp_buf *prefetched(const index_prefetch *pf, size_t i)
+{
+	return pf && pf->bufs ? &pf->bufs[i] : NULL;
+}
+
+/* pf: a joined prefetch whose listing (when it has one) stands for a fresh one. */
+static int index_refresh(cp_repository *repo, index_prefetch *pf)
 {
 	name_list l = {0};
-	int rc = cp_objstore_list(repo->store, CP_DIR_INDEX "/", collect_name, &l);
-	if (rc) {
-		free(l.names);
-		return cp_error_prefix(rc, "listing the repository's indexes: ");
+	int rc = 0;
+	if (pf && pf->listed) {
+		l = pf->names;
+		memset(&pf->names, 0, sizeof(pf->names));
+	} else {
+		pf = NULL;
+		rc = cp_objstore_list(repo->store, CP_DIR_INDEX "/", collect_name, &l);
+		if (rc) {
+			free(l.names);
+			return cp_error_prefix(rc, "listing the repository's indexes: ");
+		}
+		if (l.n)
+			qsort(l.names, l.n, sizeof(*l.names), cmp_name);
 	}
-	if (l.n)
-		qsort(l.names, l.n, sizeof(*l.names), cmp_name);
 
 	/* Start over when an index we loaded is gone: prune replaced it. */
 	size_t present = 0;
@@ -215,7 +297,7 @@ int cp_repo_index_refresh(cp_repository *repo)
 	pthread_rwlock_wrlock(&repo->index_lock);
 	for (size_t i = 0; !rc && i < l.n; i++)
 		if (full || !name_known(repo, l.names[i]))
-			rc = load_index(repo, &codec, t, l.names[i], &buf);
+			rc = load_index(repo, &codec, t, l.names[i], prefetched(pf, i), &buf);
 	if (!rc) {
 		if (full) {
 			cp_index_table_dispose(&repo->index);
@@ -233,6 +315,11 @@ int cp_repo_index_refresh(cp_repository *repo)
 	cp_buf_dispose(&buf);
 	free(l.names);
 	return rc;
+}
+
+int cp_repo_index_refresh(cp_repository *repo)
+{
+	return index_refresh(repo, NULL);
 }
 
 int cp_repo_index_lookup(cp_repository *repo, const uint8_t id[CP_ID_LEN], cp_chunk_loc *loc,
@@ -432,9 +519,10 @@ int cp_repository_create(cp_repository **out, cp_ctx *ctx, const char *url, cons
 	if (!rc)
 		rc = cp_repo_put_named(r, CP_DIR_KEYS, key.ptr, key.size, key_name);
 	if (!rc) {
-		/* The config goes last and only if absent: of two racing creators one wins. */
-		cp_put_options po = CP_PUT_OPTIONS_INIT;
-		po.create_only = 1;
+		/* The config goes last and only if absent: of two racing creators one wins.
+		 * Locked like the key: backups extend both as far as their data (retain.c). */
+		cp_put_options po;
+		cp_repo_put_options(r, CP_DIR_KEYS, &po);
 		rc = cp_objstore_put(r->store, "config", cfg.ptr, cfg.size, &po);
 		if (rc) {
 			char k[CP_KEY_MAX];
@@ -535,6 +623,10 @@ int cp_repository_open(cp_repository **out, cp_ctx *ctx, const char *url, const 
 		settings.immutable_days = r->config.immutable_days;
 		rc = cp_objstore_check_settings(r->store, &settings, 0);
 	}
+	index_prefetch pf;
+	memset(&pf, 0, sizeof(pf));
+	if (!rc)
+		prefetch_start(&pf, r);
 	unlock_state u = {r, password, &cfg, 0, 0, 0};
 	if (!rc) {
 		rc = cp_objstore_list(r->store, CP_DIR_KEYS "/", try_key, &u);
@@ -552,8 +644,10 @@ int cp_repository_open(cp_repository **out, cp_ctx *ctx, const char *url, const 
 					    "the repository at '%s' has no readable key file "
 					    "under keys/; it cannot be opened",
 					    url);
+	prefetch_join(&pf);
 	if (!rc)
-		rc = cp_repo_index_refresh(r);
+		rc = index_refresh(r, &pf);
+	prefetch_dispose(&pf);
 	cp_buf_dispose(&cfg);
 	if (rc) {
 		cp_error_saved saved;

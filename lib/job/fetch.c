@@ -153,12 +153,34 @@ static int fetch_run(fetch_job *j, unsigned int worker, const run *r, cp_chunk_c
 	return rc;
 }
 
+/*
+ * The plaintext buffer starts page-aligned and never has to grow (no
+ * chunk exceeds the backup's chunk size), so a file target can write
+ * it with O_DIRECT instead of copying it into the page cache.
+ */
+static int plain_buf_init(cp_buf *b, uint32_t chunk_size)
+{
+	void *p = NULL;
+	size_t n = (size_t)chunk_size + 1;
+	if (posix_memalign(&p, 4096, n))
+		return cp_error_oom();
+	b->ptr = p;
+	b->asize = n;
+	b->size = 0;
+	b->ptr[0] = '\0';
+	return 0;
+}
+
 static int fetch_worker(void *arg, unsigned int worker)
 {
 	fetch_job *j = arg;
 	cp_chunk_coder coder;
 	cp_buf raw = CP_BUF_INIT, plain = CP_BUF_INIT;
-	int rc = cp_chunk_coder_init(&coder, j->repo);
+	int rc = plain_buf_init(&plain, j->m->chunk_size);
+	if (!rc)
+		rc = cp_chunk_coder_init(&coder, j->repo);
+	else
+		memset(&coder, 0, sizeof(coder));
 	while (!rc && !cp_failure_get(&j->failure)) {
 		pthread_mutex_lock(&j->mu);
 		size_t r = j->next_run++;
