@@ -11,6 +11,12 @@
  * page of ebs_page_size blocks serves many reads; the cost is one listing
  * call per page per pass, and a block absent from the page that covers it
  * is known to be a hole (read as zeros) without asking.
+ *
+ * Each GetSnapshotBlock waits a round trip, so the reader asks the engine
+ * for max_block_requests reads in flight (reads_in_flight); the limiter
+ * still decides how many really go out. When those reads all miss the
+ * cache at once, one of them lists the page and the others wait for it,
+ * rather than listing the same page 32 times.
  */
 #include "ctx.h"
 #include "error.h"
@@ -37,7 +43,8 @@ typedef struct ebs_reader {
 	aws_provider *p;
 	char *snapshot_id;
 	uint64_t nblocks;
-	pthread_mutex_t mu; /* guards pages and tick */
+	pthread_mutex_t mu;	 /* guards pages and tick */
+	pthread_mutex_t listing; /* one page listing at a time */
 	block_page pages[CACHED_PAGES];
 	uint64_t tick;
 	ebs_limiter limiter;
@@ -192,19 +199,29 @@ static int block_token(ebs_reader *r, uint64_t block, char **token)
 		return cp_error_oom();
 	if (found >= 0)
 		return 0;
-	block_page pg;
-	char *next;
-	int rc = list_page(r->p, r->snapshot_id, block, NULL, &pg, &next, NULL);
+	pthread_mutex_lock(&r->listing);
+	/* Another read may have listed this page while we waited. */
+	found = cache_lookup(r, block, token);
+	int rc = 0;
+	if (found == -1) {
+		block_page pg;
+		char *next;
+		rc = list_page(r->p, r->snapshot_id, block, NULL, &pg, &next, NULL);
+		if (!rc) {
+			page_set_span(&pg, block, next, r->nblocks);
+			free(next);
+			cache_put(r, &pg);
+			found = cache_lookup(r, block, token);
+		}
+	}
+	pthread_mutex_unlock(&r->listing);
 	if (rc)
 		return rc;
-	page_set_span(&pg, block, next, r->nblocks);
-	free(next);
-	cache_put(r, &pg);
-	found = cache_lookup(r, block, token);
 	return found == -2 ? cp_error_oom() : 0;
 }
 
-static int get_block(ebs_reader *r, uint64_t block, const char *token, cp_buf *out)
+/* The block's EBS_BLOCK_SIZE bytes into out, their checksum verified. */
+static int get_block(ebs_reader *r, uint64_t block, const char *token, char *out)
 {
 	char path[1024];
 	snprintf(path, sizeof(path), "/snapshots/%s/blocks/%llu?blockToken=", r->snapshot_id,
@@ -216,6 +233,8 @@ static int get_block(ebs_reader *r, uint64_t block, const char *token, cp_buf *o
 	for (int attempt = 0; !rc && attempt < 2; attempt++) {
 		ebs_req q;
 		rc = ebs_req_init(&q, r->p, "GET", url.ptr, "EBS GetSnapshotBlock");
+		/* Room for the whole block up front: no regrowing while it arrives. */
+		rc = rc ? rc : cp_buf_grow(&q.body, EBS_BLOCK_SIZE + 1);
 		rc = rc ? rc : ebs_block_request(r->p, &r->limiter, &q, r->snapshot_id);
 		if (!rc) {
 			const char *sum = cp_http_headers_get(&q.resp.headers, "x-amz-Checksum");
@@ -232,10 +251,8 @@ static int get_block(ebs_reader *r, uint64_t block, const char *token, cp_buf *o
 					(unsigned long long)block, r->snapshot_id, q.body.size,
 					alg ? alg : "no algorithm", sum ? sum : "none");
 			}
-			if (!rc) {
-				cp_buf_clear(out);
-				rc = cp_buf_put(out, q.body.ptr, q.body.size);
-			}
+			if (!rc)
+				memcpy(out, q.body.ptr, EBS_BLOCK_SIZE);
 		}
 		ebs_req_dispose(&q);
 		if (rc != CP_ECORRUPT || attempt == 1)
@@ -253,7 +270,7 @@ static int reader_read(cp_block_reader *self, uint64_t offset, void *buf, size_t
 		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
 				    "read of %zu bytes at %llu is past the end of snapshot %s", len,
 				    (unsigned long long)offset, r->snapshot_id);
-	cp_buf data = CP_BUF_INIT;
+	char *partial = NULL; /* for a read of part of a block */
 	int rc = 0;
 	char *out = buf;
 	while (!rc && len) {
@@ -261,27 +278,32 @@ static int reader_read(cp_block_reader *self, uint64_t offset, void *buf, size_t
 		size_t skip = (size_t)(offset % EBS_BLOCK_SIZE);
 		size_t n = EBS_BLOCK_SIZE - skip < len ? EBS_BLOCK_SIZE - skip : len;
 		char *token;
+		char *dst = out;
+		if (n != EBS_BLOCK_SIZE && !partial && !(partial = malloc(EBS_BLOCK_SIZE)))
+			return cp_error_oom();
+		if (n != EBS_BLOCK_SIZE)
+			dst = partial;
 		rc = block_token(r, block, &token);
 		if (!rc && token) {
-			rc = get_block(r, block, token, &data);
+			rc = get_block(r, block, token, dst);
 			if (rc == CP_EINVALID) {
 				/* An expired token: list that page again and retry once. */
 				free(token);
 				cache_drop(r, block);
 				rc = block_token(r, block, &token);
-				rc = rc || !token ? rc : get_block(r, block, token, &data);
+				rc = rc || !token ? rc : get_block(r, block, token, dst);
 			}
 		}
 		if (!rc && !token)
 			memset(out, 0, n);
-		if (!rc && token)
-			memcpy(out, data.ptr + skip, n);
+		if (!rc && token && dst == partial)
+			memcpy(out, partial + skip, n);
 		free(token);
 		out += n;
 		offset += n;
 		len -= n;
 	}
-	cp_buf_dispose(&data);
+	free(partial);
 	return rc;
 }
 
@@ -342,6 +364,7 @@ static void reader_free(cp_block_reader *self)
 		       "aws: reading %s met throttling %u time(s); lowest concurrency %u",
 		       r->snapshot_id, r->limiter.throttled, r->limiter.lowest);
 	ebs_limiter_dispose(&r->limiter);
+	pthread_mutex_destroy(&r->listing);
 	pthread_mutex_destroy(&r->mu);
 	free(r->snapshot_id);
 	free(r);
@@ -355,6 +378,7 @@ int ebs_snapshot_open(void *state, const char *snapshot_id, cp_block_reader **ou
 		return cp_error_oom();
 	r->p = p;
 	pthread_mutex_init(&r->mu, NULL);
+	pthread_mutex_init(&r->listing, NULL);
 	ebs_limiter_init(&r->limiter, p->ctx, p->max_block_requests);
 	r->snapshot_id = strdup(snapshot_id);
 	if (!r->snapshot_id) {
@@ -380,6 +404,7 @@ int ebs_snapshot_open(void *state, const char *snapshot_id, cp_block_reader **ou
 	r->base.read = reader_read;
 	r->base.allocated = reader_allocated;
 	r->base.free = reader_free;
+	r->base.reads_in_flight = p->max_block_requests;
 	*out = &r->base;
 	return 0;
 }

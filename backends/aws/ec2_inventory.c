@@ -10,16 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int region_wanted(const cp_inventory_filter *f, const char *region)
-{
-	if (!f || !f->regions)
-		return 1;
-	for (size_t i = 0; f->regions[i]; i++)
-		if (!strcmp(f->regions[i], region))
-			return 1;
-	return 0;
-}
-
 /*
  * Ids go in as a filter (instance-id / volume-id), not as InstanceId.N: an id
  * list fails the whole call in every region that lacks one of the ids, and
@@ -224,23 +214,32 @@ static int list_volumes(aws_provider *p, const char *region, const cp_inventory_
 	return rc;
 }
 
+typedef struct inventory {
+	const cp_inventory_filter *filter;
+	int want_vm, want_disk;
+	cp_resource_cb cb;
+	void *payload;
+} inventory;
+
+static int inventory_region(aws_provider *p, const char *region, void *arg)
+{
+	const inventory *in = arg;
+	int rc = 0;
+	if (in->want_vm)
+		rc = list_instances(p, region, in->filter, in->cb, in->payload);
+	if (!rc && in->want_disk)
+		rc = list_volumes(p, region, in->filter, in->cb, in->payload);
+	return rc;
+}
+
 int ec2_inventory(void *state, const cp_inventory_filter *filter, cp_resource_cb cb, void *payload)
 {
-	aws_provider *p = state;
 	int kind = filter ? filter->kind : -1;
 	/* With an id list, only ask for the kinds it names (EC2 rejects foreign ids). */
 	int ids = filter && filter->ids;
-	int want_vm = (kind < 0 || kind == CP_RESOURCE_VM) && (!ids || has_ids_of(filter, "i-"));
-	int want_disk =
+	inventory in = {filter, 0, 0, cb, payload};
+	in.want_vm = (kind < 0 || kind == CP_RESOURCE_VM) && (!ids || has_ids_of(filter, "i-"));
+	in.want_disk =
 		(kind < 0 || kind == CP_RESOURCE_DISK) && (!ids || has_ids_of(filter, "vol-"));
-	int rc = 0;
-	for (size_t i = 0; !rc && p->regions[i]; i++) {
-		if (!region_wanted(filter, p->regions[i]))
-			continue;
-		if (want_vm)
-			rc = list_instances(p, p->regions[i], filter, cb, payload);
-		if (!rc && want_disk)
-			rc = list_volumes(p, p->regions[i], filter, cb, payload);
-	}
-	return rc;
+	return aws_each_region(state, filter, inventory_region, &in);
 }

@@ -55,4 +55,5 @@ const aws_service aws_service_ec2 = {
 	.snapshot_get = snapshot_get,
 	.snapshot_delete = snapshot_delete,
 	.snapshot_copy = snapshot_copy,
+	.resource_restore = ec2_image_restore,
 };

@@ -1,4 +1,4 @@
-/* Small readers over libxml2 trees for EC2's answers (namespaces ignored). */
+/* Small readers over libxml2 trees for the query services' answers (namespaces ignored). */
 #include "error.h"
 #include "provider_aws.h"
 
@@ -54,27 +54,46 @@ xmlNode *xml_item(xmlNode *n)
 	return NULL;
 }
 
-int aws_tags_parse(aws_tags *out, xmlNode *tag_set)
+/*
+ * EC2 (tagSet/item{key,value}) and the other query services
+ * (TagList/Tag{Key,Value}) spell tags differently but list them alike.
+ */
+static int tags_parse(aws_tags *out, xmlNode *list, xmlNode *(*next)(xmlNode *), const char *key,
+		      const char *value)
 {
 	memset(out, 0, sizeof(*out));
 	size_t n = 0;
-	for (xmlNode *i = xml_item(tag_set ? tag_set->children : NULL); i; i = xml_item(i->next))
+	for (xmlNode *t = next(list ? list->children : NULL); t; t = next(t->next))
 		n++;
 	if (!n)
 		return 0;
 	out->items = calloc(n, sizeof(cp_tag));
 	if (!out->items)
 		return cp_error_oom();
-	for (xmlNode *i = xml_item(tag_set->children); i; i = xml_item(i->next)) {
-		char *k = xml_child_text(i, "key"), *v = xml_child_text(i, "value");
+	for (xmlNode *t = next(list->children); t; t = next(t->next)) {
+		char *k = xml_child_text(t, key), *v = xml_child_text(t, value);
 		if (!k) {
 			free(v);
 			continue;
 		}
 		out->items[out->count].key = k;
 		out->items[out->count++].value = v ? v : strdup("");
+		if (!out->items[out->count - 1].value) {
+			aws_tags_dispose(out);
+			return cp_error_oom();
+		}
 	}
 	return 0;
+}
+
+int aws_tags_parse(aws_tags *out, xmlNode *tag_set)
+{
+	return tags_parse(out, tag_set, xml_item, "key", "value");
+}
+
+int aws_query_tags_parse(aws_tags *out, xmlNode *list)
+{
+	return tags_parse(out, list, aws_query_next, "Key", "Value");
 }
 
 const char *aws_tags_get(const aws_tags *tags, const char *key)

@@ -11,7 +11,11 @@
  *    "availability_zone": "us-east-1a", where restored volumes are made
  *    "encrypted": false,              restore into encrypted snapshots
  *    "page_size": 1000, "ebs_page_size": 1000, "poll_ms": 5000,
- *    "wait_timeout_s": 3600, "max_block_requests": 64}
+ *    "wait_timeout_s": 3600, "max_block_requests": 64,
+ *    "backup_vault": "cloudprotect",  AWS Backup vault for DynamoDB/EFS/FSx jobs (made
+ *                                     on first use, same name in every region)
+ *    "backup_role_arn": "arn:aws:iam::..:role/..."}  IamRoleArn AWS Backup assumes for
+ *                                     backup, copy and restore jobs (required for them)
  *
  * Endpoints follow the AWS SDKs: AWS_ENDPOINT_URL_EC2 / AWS_ENDPOINT_URL_EBS,
  * else AWS_ENDPOINT_URL, else https://ec2.REGION.amazonaws.com and
@@ -22,6 +26,7 @@
 #include "json.h"
 #include "provider_aws.h"
 #include "registry.h"
+#include "vpc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,6 +59,8 @@ static void provider_free(aws_provider *p)
 	free(p->ec2_url);
 	free(p->ebs_url);
 	free(p->availability_zone);
+	free(p->backup_vault);
+	free(p->backup_role_arn);
 	cp_http_pool_free(p->pool);
 	cp_creds_free(p->creds);
 	free(p);
@@ -86,10 +93,11 @@ static int dup_endpoint(char **out, const char *url)
 
 static int check_known_fields(yajl_val cfg)
 {
-	static const char *const known[] = {"regions",	 "region",	   "profile",
-					    "role_arn",	 "external_id",	   "availability_zone",
-					    "encrypted", "page_size",	   "ebs_page_size",
-					    "poll_ms",	 "wait_timeout_s", "max_block_requests"};
+	static const char *const known[] = {"regions",	    "region",	      "profile",
+					    "role_arn",	    "external_id",    "availability_zone",
+					    "encrypted",    "page_size",      "ebs_page_size",
+					    "poll_ms",	    "wait_timeout_s", "max_block_requests",
+					    "backup_vault", "backup_role_arn"};
 	for (size_t i = 0; i < cfg->u.object.len; i++) {
 		size_t k = 0;
 		while (k < sizeof(known) / sizeof(known[0]) &&
@@ -99,7 +107,7 @@ static int check_known_fields(yajl_val cfg)
 			return config_error("unknown field '%s' (known: regions, region, profile, "
 					    "role_arn, external_id, availability_zone, encrypted, "
 					    "page_size, ebs_page_size, poll_ms, wait_timeout_s, "
-					    "max_block_requests)",
+					    "max_block_requests, backup_vault, backup_role_arn)",
 					    cfg->u.object.keys[i]);
 	}
 	return 0;
@@ -175,13 +183,15 @@ static int setup_creds(aws_provider *p, const char *profile, const char *role_ar
 
 static int parse_config(aws_provider *p, yajl_val cfg)
 {
-	const char *region, *profile, *role_arn, *external_id, *az;
+	const char *region, *profile, *role_arn, *external_id, *az, *vault, *backup_role;
 	int rc = check_known_fields(cfg);
 	rc = rc ? rc : str_field(cfg, "region", &region);
 	rc = rc ? rc : str_field(cfg, "profile", &profile);
 	rc = rc ? rc : str_field(cfg, "role_arn", &role_arn);
 	rc = rc ? rc : str_field(cfg, "external_id", &external_id);
 	rc = rc ? rc : str_field(cfg, "availability_zone", &az);
+	rc = rc ? rc : str_field(cfg, "backup_vault", &vault);
+	rc = rc ? rc : str_field(cfg, "backup_role_arn", &backup_role);
 	rc = rc ? rc : uint_field(cfg, "page_size", &p->page_size, 5, 1000);
 	rc = rc ? rc : uint_field(cfg, "ebs_page_size", &p->ebs_page_size, 100, 10000);
 	rc = rc ? rc : uint_field(cfg, "poll_ms", &p->poll_ms, 1, 600000);
@@ -206,6 +216,9 @@ static int parse_config(aws_provider *p, yajl_val cfg)
 		return config_error("no region: set 'region', or AWS_REGION / AWS_DEFAULT_REGION");
 	if (az && !(p->availability_zone = strdup(az)))
 		return cp_error_oom();
+	if (!(p->backup_vault = strdup(vault ? vault : "cloudprotect")) ||
+	    (backup_role && !(p->backup_role_arn = strdup(backup_role))))
+		return cp_error_oom();
 	rc = parse_regions(p, cfg);
 	rc = rc ? rc
 		: dup_endpoint(&p->ec2_url, env_first("AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL"));
@@ -226,10 +239,11 @@ static int aws_open(void **state, cp_ctx *ctx, const char *config_json)
 	p->poll_ms = 5000;
 	p->wait_timeout_s = 3600;
 	p->max_block_requests = 64;
-	cp_http_client_options_init(&p->http);
+	cp_http_client_options_from_ctx(&p->http, ctx, CP_HTTP_FOR_AWS);
 	/* One block is 512 KiB: a minute per attempt is generous, and the budget caps retries. */
 	p->http.attempt_timeout_ms = 60000;
-	p->http.time_budget_ms = 300000;
+	if (!p->http.time_budget_ms)
+		p->http.time_budget_ms = 300000;
 	yajl_val cfg = NULL;
 	int rc = 0;
 	if (config_json && *config_json) {
@@ -258,7 +272,9 @@ static int aws_open(void **state, cp_ctx *ctx, const char *config_json)
 const cp_provider_ops cp_aws_provider_ops = {
 	.version = CP_PROVIDER_OPS_VERSION,
 	.name = "aws",
-	.description = "Amazon Web Services: EC2 instances and EBS volumes, snapshots, EBS direct",
+	.description =
+		"Amazon Web Services: EC2/EBS (snapshots, EBS direct, images, workers), RDS, "
+		"Aurora, Redshift, DynamoDB/EFS/FSx via AWS Backup, VPC configuration",
 	.open = aws_open,
 	.close = aws_close,
 	.inventory = aws_route_inventory,
@@ -272,4 +288,10 @@ const cp_provider_ops cp_aws_provider_ops = {
 	.snapshot_changed_blocks = ebs_changed_blocks,
 	.disk_create = ebs_disk_create,
 	.resource_restore = aws_route_resource_restore,
+	.worker_launch = ec2_worker_launch,
+	.worker_get = ec2_worker_get,
+	.worker_list = ec2_worker_list,
+	.worker_terminate = ec2_worker_terminate,
+	.network_export = aws_network_export,
+	.network_apply = aws_network_apply,
 };

@@ -24,6 +24,10 @@
 /* The tags by which our snapshots remember what EC2 does not record. */
 #define AWS_TAG_GROUP	 "cloudprotect:group"
 #define AWS_TAG_INSTANCE "cloudprotect:instance"
+/* Workers (ec2_workers.c): job name, reapable after (unix seconds), and "failed" set by the job. */
+#define AWS_TAG_WORKER	"cloudprotect:worker"
+#define AWS_TAG_EXPIRES "cloudprotect:expires"
+#define AWS_TAG_RESULT	"cloudprotect:result"
 
 typedef struct aws_provider {
 	cp_ctx *ctx;
@@ -39,6 +43,8 @@ typedef struct aws_provider {
 	unsigned int
 		max_block_requests; /* ceiling of GetSnapshotBlock/PutSnapshotBlock in flight */
 	int encrypted;		    /* restores start encrypted snapshots */
+	char *backup_vault;	    /* AWS Backup vault for jobs (per region, same name) */
+	char *backup_role_arn;	    /* IamRoleArn AWS Backup assumes for jobs, or NULL */
 	cp_creds *creds;
 	cp_http_client_options http;
 	cp_http_pool *pool;
@@ -74,6 +80,9 @@ typedef struct aws_service {
 
 /* One line per service in provider_routes.c's table. */
 extern const aws_service aws_service_ec2;
+extern const aws_service aws_service_rds;
+extern const aws_service aws_service_redshift;
+extern const aws_service aws_service_backup;
 
 /*
  * The endpoint of a service in a region, as the AWS SDKs find it:
@@ -97,7 +106,7 @@ int aws_route_resource_restore(void *state, const char *snapshot_id,
 			       const cp_resource_restore_options *opts, cp_resource_cb cb,
 			       void *payload);
 
-/* ---- EC2 query API (ec2_request.c) ---- */
+/* ---- EC2 query API (ec2_request.c; the form helpers in aws_query.c serve all) ---- */
 
 /* A form body being built: "Action=..&Version=..&Name=Value...". */
 typedef struct ec2_params {
@@ -141,6 +150,114 @@ void aws_tags_dispose(aws_tags *tags);
 /* "2026-01-02T03:04:05.000Z" to Unix seconds; 0 when it does not parse. */
 int64_t aws_parse_time(const char *text);
 
+/* ---- shared by every protocol's calls (aws_call.c) ---- */
+
+/* A SigV4 signer for service in region with the provider's credentials. */
+void aws_signer_init(cp_sigv4_signer *signer, aws_provider *p, const char *region,
+		     const char *service);
+/*
+ * CP_EAUTH for a refused call, naming the access key id (never the
+ * secret) and the IAM permission to grant (iam_prefix:action). about is
+ * "" or " of 'subject'".
+ */
+int aws_error_refused(aws_provider *p, const cp_http_response *resp, const char *api_name,
+		      const char *action, const char *about, const char *region,
+		      const char *iam_prefix);
+
+/* ---- the query protocol shared by EC2, RDS, Redshift, STS (aws_query.c) ---- */
+
+/* One query-protocol service. */
+typedef struct aws_query_api {
+	const char *name;	 /* for messages: "RDS" */
+	const char *env_name;	 /* AWS_ENDPOINT_URL_<env_name> */
+	const char *host_prefix; /* endpoint host prefix and SigV4 signing name: "rds" */
+	const char *iam_prefix;	 /* IAM action prefix, for the "grant" hint: "rds" */
+	const char *version;	 /* API version: "2014-10-31" */
+	const char *url;	 /* endpoint override, or NULL to ask aws_service_url */
+} aws_query_api;
+
+extern const aws_query_api aws_api_rds, aws_api_redshift, aws_api_sts;
+
+/* Start a form for action of an API version (ec2_params_init does EC2's). */
+void aws_query_params_init(ec2_params *p, const char *action, const char *version);
+
+/*
+ * Send a query action to region (NULL: the default) and parse the answer.
+ * subject (may be NULL) is what the call is about, named in errors.
+ * *.NotFound/ *NotFound codes become CP_ENOTFOUND; refusals CP_EAUTH naming
+ * the key id; Invalid*State CP_EBUSY; *AlreadyExists CP_EEXISTS; quota
+ * codes say to delete or raise the quota; throttling is retried by the
+ * transport and CP_ETHROTTLED once its budget ran out.
+ */
+int aws_query_call(aws_provider *p, const aws_query_api *api, const char *region,
+		   const char *subject, ec2_params *params, xmlDoc **doc);
+/* The <XResult> element of an answer, or NULL. */
+xmlNode *aws_query_result(xmlDoc *doc);
+/* The next element from n (inclusive), or NULL: walks <member>-style lists. */
+xmlNode *aws_query_next(xmlNode *n);
+/* One element of a listing; non-zero stops the walk with that result. */
+typedef int (*aws_query_item_cb)(xmlNode *item, void *arg);
+/*
+ * Send request (a Describe action with its own parameters) page by page
+ * (MaxRecords, Marker) and call cb for every element of the result's
+ * <list>. request stays the caller's to dispose.
+ */
+int aws_query_each(aws_provider *p, const aws_query_api *api, const char *region,
+		   const char *subject, const ec2_params *request, const char *list,
+		   aws_query_item_cb cb, void *arg);
+/*
+ * action with id_param=id: *doc gets the answer (the caller frees it) and
+ * *first the first element of the result's <list>, NULL when there is none.
+ */
+int aws_query_describe_one(aws_provider *p, const aws_query_api *api, const char *region,
+			   const char *subject, const char *action, const char *id_param,
+			   const char *id, const char *list, xmlDoc **doc, xmlNode **first);
+/* <TagList>/<Tags> of <Tag><Key/><Value/></Tag> into tags (ec2_xml.c, beside aws_tags_parse). */
+int aws_query_tags_parse(aws_tags *out, xmlNode *list);
+
+/* An ARN split in place: arn:partition:service:region:account:type(:|/)name. */
+typedef struct aws_arn {
+	char buf[512];
+	const char *partition, *service, *region, *account, *type, *name;
+} aws_arn;
+int aws_arn_parse(aws_arn *out, const char *arn);
+/* Non-zero when id is an ARN of service ("rds", "redshift"). */
+int aws_arn_is(const char *id, const char *service);
+
+/*
+ * Poll until done, reporting progress (percent of 100) under phase and
+ * item; CP_ETIMEOUT past the provider's wait_timeout_s. poll sets *done,
+ * *percent and the status it saw (for messages), or fails.
+ */
+typedef int (*aws_wait_poll)(aws_provider *p, void *arg, int *done, unsigned int *percent,
+			     char *status, size_t status_cap);
+int aws_wait(aws_provider *p, const char *phase, const char *item, aws_wait_poll poll, void *arg,
+	     cp_progress_cb progress_cb, void *progress_payload);
+
+/* ---- names of what we create (aws_names.c) ---- */
+
+/* "cloudprotect-<source>-<UTC second>-<6 random hex>" for a new snapshot. */
+int aws_snapshot_name(char *out, size_t cap, const char *source);
+/* "<source>-restored-<UTC minute>", source cut so the whole fits in max characters. */
+void aws_restored_name(char *out, size_t cap, const char *source, size_t max);
+
+/* ---- inventory filters (aws_filter.c); a NULL filter passes everything ---- */
+
+/* Non-zero when the filter lets region through (no region list: any). */
+int aws_filter_region(const cp_inventory_filter *f, const char *region);
+/* Non-zero when the filter lets id through (no id list: any). */
+int aws_filter_id(const cp_inventory_filter *f, const char *id);
+/* Non-zero when the filter names no ids, or names an ARN of service ("rds"). */
+int aws_filter_names_service(const cp_inventory_filter *f, const char *service);
+/* Non-zero when tags has every tag of the filter (a NULL value matches any). */
+int aws_tags_match(const aws_tags *tags, const cp_inventory_filter *f);
+/* Whether a resource passes an inventory filter (ids, regions, tags, kind). */
+int aws_filter_match(const cp_inventory_filter *f, const cp_resource *r);
+
+/* fn for every configured region the filter lets through, until one fails. */
+typedef int (*aws_region_fn)(aws_provider *p, const char *region, void *arg);
+int aws_each_region(aws_provider *p, const cp_inventory_filter *f, aws_region_fn fn, void *arg);
+
 /* ---- EC2 operations ---- */
 int ec2_inventory(void *state, const cp_inventory_filter *filter, cp_resource_cb cb, void *payload);
 int ec2_snapshot_create(void *state, const char *resource_id,
@@ -161,6 +278,94 @@ int ec2_snapshots_wait(aws_provider *p, const char *region, char *const *ids, si
 /* Create a volume from a completed snapshot, wait until available, attach if asked. */
 int ec2_volume_from_snapshot(aws_provider *p, const char *snapshot_id, uint64_t size,
 			     const cp_disk_create_options *opts, char **volume_id);
+
+/* ---- EC2 workers and machine images (ec2_workers.c, ec2_image.c) ---- */
+
+/* What to launch with RunInstances. */
+typedef struct ec2_launch {
+	const char *region; /* NULL: the default */
+	const char *image, *instance_type;
+	const char *subnet, *identity, *user_data; /* each may be NULL */
+	const char *shutdown_behavior;		   /* "stop", "terminate" or NULL */
+	const char *name;			   /* Name tag, or NULL */
+	const cp_tag *extra;			   /* our own tags */
+	size_t nextra;
+	const cp_tag *tags; /* the caller's */
+	size_t ntags;
+} ec2_launch;
+
+/* RunInstances of one instance under a client token, repeated (safely) when the answer is lost. */
+int ec2_run_instance(aws_provider *p, const ec2_launch *l, char **instance_id);
+int ec2_worker_launch(void *state, const cp_worker_options *opts, char **id_out);
+int ec2_worker_get(void *state, const char *id, cp_worker_cb cb, void *payload);
+int ec2_worker_list(void *state, cp_worker_cb cb, void *payload);
+int ec2_worker_terminate(void *state, const char *id);
+/* A disk snapshot (+ data snapshots) to an AMI and, with opts->launch, an instance. */
+int ec2_image_restore(aws_provider *p, const char *snapshot_id,
+		      const cp_resource_restore_options *opts, cp_resource_cb cb, void *payload);
+
+/* ---- RDS and Aurora (rds*.c): DB instances and clusters, by ARN ---- */
+
+/* The two snapshot flavours of RDS, which differ only in names. */
+typedef struct rds_flavour {
+	int cluster;		   /* 0: DB instance snapshots; 1: cluster snapshots */
+	const char *snapshot_type; /* ARN resource type: "snapshot", "cluster-snapshot" */
+	const char *resource_type; /* ARN resource type of the source: "db", "cluster" */
+	const char *noun;	   /* "DBSnapshot" / "DBClusterSnapshot": action, element names */
+	const char *owner_param;   /* "DBInstanceIdentifier" / "DBClusterIdentifier" */
+} rds_flavour;
+
+extern const rds_flavour rds_instance_flavour, rds_cluster_flavour;
+
+/* The flavour an ARN of a DB, cluster or snapshot belongs to, or NULL. */
+const rds_flavour *rds_flavour_of(const aws_arn *arn);
+/* "arn:PARTITION:rds:REGION:ACCOUNT:TYPE:NAME" into out. */
+void rds_arn(char *out, size_t cap, const aws_arn *like, const char *type, const char *name);
+/* Parse an RDS ARN, failing with a clear error that names what was expected. */
+int rds_arn_parse(aws_arn *out, const char *id, const char *expected);
+/* Emit the snapshots in list (a <DBSnapshots>-like element or one snapshot element). */
+int rds_emit_snapshots(const rds_flavour *f, const char *region, xmlNode *list, int single,
+		       cp_snapshot_cb cb, void *payload);
+/* Describe one snapshot (by name) in region, emitting it. */
+int rds_describe_snapshot(aws_provider *p, const rds_flavour *f, const char *region,
+			  const char *name, cp_snapshot_cb cb, void *payload);
+
+int rds_inventory(aws_provider *p, const cp_inventory_filter *filter, cp_resource_cb cb,
+		  void *payload);
+int rds_snapshot_create(aws_provider *p, const char *resource_id,
+			const cp_snapshot_create_options *opts, cp_snapshot_cb cb, void *payload);
+int rds_snapshot_list(aws_provider *p, const char *resource_id, cp_snapshot_cb cb, void *payload);
+int rds_snapshot_get(aws_provider *p, const char *snapshot_id, cp_snapshot_cb cb, void *payload);
+int rds_snapshot_delete(aws_provider *p, const char *snapshot_id);
+int rds_snapshot_copy(aws_provider *p, const char *snapshot_id, const char *region,
+		      cp_snapshot_cb cb, void *payload);
+int rds_resource_restore(aws_provider *p, const char *snapshot_id,
+			 const cp_resource_restore_options *opts, cp_resource_cb cb, void *payload);
+/* Emit a <DBInstance> or <DBCluster> element as a CP_RESOURCE_DB. */
+int rds_emit_resource(const char *region, xmlNode *el, int cluster, cp_resource_cb cb,
+		      void *payload, const cp_inventory_filter *filter);
+
+/* ---- Redshift (redshift*.c): clusters, by ARN ---- */
+/* "aws", "aws-cn" or "aws-us-gov", for the ARNs Redshift does not hand out. */
+const char *aws_partition_of(const char *region);
+/* Describe one cluster by name in region and report it as a CP_RESOURCE_WAREHOUSE. */
+int redshift_report_cluster(aws_provider *p, const char *region, const char *name,
+			    cp_resource_cb cb, void *payload);
+int redshift_snapshot_create(aws_provider *p, const char *resource_id,
+			     const cp_snapshot_create_options *opts, cp_snapshot_cb cb,
+			     void *payload);
+int redshift_snapshot_list(aws_provider *p, const char *resource_id, cp_snapshot_cb cb,
+			   void *payload);
+int redshift_snapshot_get(aws_provider *p, const char *snapshot_id, cp_snapshot_cb cb,
+			  void *payload);
+int redshift_snapshot_delete(aws_provider *p, const char *snapshot_id);
+int redshift_snapshot_copy(aws_provider *p, const char *snapshot_id, const char *region,
+			   cp_snapshot_cb cb, void *payload);
+int redshift_resource_restore(aws_provider *p, const char *snapshot_id,
+			      const cp_resource_restore_options *opts, cp_resource_cb cb,
+			      void *payload);
+/* The account of the caller (STS GetCallerIdentity) into out. */
+int aws_caller_account(aws_provider *p, const char *region, char *out, size_t cap);
 
 /* ---- EBS direct (ebs*.c) ---- */
 

@@ -4,6 +4,7 @@
  * Inventory and unscoped snapshot listings walk every service, filtered by
  * kind so a listing of disks never pays for database calls.
  */
+#include "ctx.h"
 #include "provider_aws.h"
 
 #include <stdio.h>
@@ -12,6 +13,9 @@
 
 static const aws_service *const services[] = {
 	&aws_service_ec2,
+	&aws_service_rds,
+	&aws_service_redshift,
+	&aws_service_backup,
 };
 
 #define NSERVICES (sizeof(services) / sizeof(services[0]))
@@ -39,13 +43,41 @@ static int unsupported(const aws_service *s, const char *what)
 			    "aws: the %s service does not support %s", s->name, what);
 }
 
+/*
+ * An unscoped listing (no kind, no ids) walks every service. EC2 is the
+ * core: its failure fails the listing. Another service that this identity
+ * may not use (access denied) or that the endpoint does not serve (404,
+ * 501, as an EC2-only emulator answers) is skipped with a warning rather
+ * than hiding the instances and disks that could be listed. Asked for by
+ * kind or id, every failure is an error.
+ */
+static int skip_optional(aws_provider *p, size_t i, int unscoped, int rc, const char *what)
+{
+	if (i == 0 || !unscoped || rc >= 0)
+		return 0;
+	const cp_error *e = cp_error_last();
+	int status = e ? e->http_status : 0;
+	if (rc != CP_EAUTH && rc != CP_EUNSUPPORTED && status != 404 && status != 501)
+		return 0;
+	cp_log(p->ctx, CP_LOG_WARN,
+	       "aws: %s leaves out %s: %s; grant the permission, or list by --kind to "
+	       "make this an error",
+	       what, services[i]->name, e ? e->message : cp_error_code_name(rc));
+	return 1;
+}
+
 int aws_route_inventory(void *state, const cp_inventory_filter *filter, cp_resource_cb cb,
 			void *payload)
 {
+	int unscoped = !filter || (filter->kind < 0 && !filter->ids);
 	int rc = 0;
-	for (size_t i = 0; i < NSERVICES && !rc; i++)
-		if (services[i]->inventory)
-			rc = services[i]->inventory(state, filter, cb, payload);
+	for (size_t i = 0; i < NSERVICES && !rc; i++) {
+		if (!services[i]->inventory)
+			continue;
+		rc = services[i]->inventory(state, filter, cb, payload);
+		if (skip_optional(state, i, unscoped, rc, "the inventory"))
+			rc = 0;
+	}
 	return rc;
 }
 
@@ -72,9 +104,13 @@ int aws_route_snapshot_list(void *state, const char *resource_id, cp_snapshot_cb
 		return s->snapshot_list(state, resource_id, cb, payload);
 	}
 	int rc = 0;
-	for (size_t i = 0; i < NSERVICES && !rc; i++)
-		if (services[i]->snapshot_list)
-			rc = services[i]->snapshot_list(state, NULL, cb, payload);
+	for (size_t i = 0; i < NSERVICES && !rc; i++) {
+		if (!services[i]->snapshot_list)
+			continue;
+		rc = services[i]->snapshot_list(state, NULL, cb, payload);
+		if (skip_optional(state, i, 1, rc, "the snapshot listing"))
+			rc = 0;
+	}
 	return rc;
 }
 

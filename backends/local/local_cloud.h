@@ -199,4 +199,10 @@ int local_changed_blocks(void *state, const char *base_snapshot_id, const char *
 int local_disk_create_writer(void *state, const cp_disk_create_options *opts,
 			     cp_block_writer **out);
 
+/* workers.c: workers as process groups on this machine. */
+int local_worker_launch(void *state, const cp_worker_options *opts, char **id_out);
+int local_worker_get(void *state, const char *id, cp_worker_cb cb, void *payload);
+int local_worker_list(void *state, cp_worker_cb cb, void *payload);
+int local_worker_terminate(void *state, const char *id);
+
 #endif

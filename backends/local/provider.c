@@ -20,6 +20,8 @@
  *   snapshots/<snap-id>.img    point-in-time copy of the disk image (reflink or sparse)
  *   snapshots/<snap-id>.cbt    copy of the disk's generation map at that moment
  *   snapshots/<snap-id>.lock
+ *   workers/<w-id>/            a worker: its job, record, output and exit status
+ *                              (see workers.c)
  *
  * A record's .json exists exactly while the record does; it is written
  * last on creation and removed first on deletion, always atomically, so
@@ -286,4 +288,8 @@ const cp_provider_ops cp_local_provider_ops = {
 	.snapshot_open = local_snapshot_open,
 	.snapshot_changed_blocks = local_changed_blocks,
 	.disk_create = local_disk_create_writer,
+	.worker_launch = local_worker_launch,
+	.worker_get = local_worker_get,
+	.worker_list = local_worker_list,
+	.worker_terminate = local_worker_terminate,
 };

@@ -281,7 +281,7 @@ typedef struct cp_worker_info {
 
 typedef int (*cp_worker_cb)(const cp_worker_info *worker, void *payload);
 
-/** Launch a worker; cb (may be NULL) receives it as launched. *id_out is malloc'd. */
+/** Launch a worker; *id_out gets its id (free with cp_free). */
 CP_EXTERN(int)
 cp_worker_launch(char **id_out, cp_provider *provider, const cp_worker_options *opts);
 CP_EXTERN(int) cp_worker_get(cp_provider *provider, const char *id, cp_worker_cb cb, void *payload);
@@ -306,8 +306,12 @@ typedef struct cp_worker_run_options {
 
 /**
  * Launch a worker, wait until its job finishes, and terminate it on every
- * path (success, failure, timeout, cancel from the progress callback).
- * Fails when the job failed or timed out.
+ * path (success, failure, timeout, cancel from the progress callback, an
+ * error while watching it). Fails when the job failed (CP_ERROR), timed
+ * out (CP_ETIMEOUT) or was cancelled (CP_ECANCELLED). Progress reports
+ * phase "launch", then the worker's state ("starting", "running") at
+ * every poll and "terminate" at the end, with item = the worker id and
+ * done/total = seconds elapsed / the timeout.
  */
 CP_EXTERN(int)
 cp_worker_run(cp_provider *provider, const cp_worker_options *opts,

@@ -6,12 +6,19 @@
  * only allocated chunks that the (normalised) ranges touch, and every
  * other chunk id is taken from the parent's map in one sorted pass.
  *
- * Pipeline: N workers take the next chunk to read from a shared cursor
- * (so a slow cloud reader has N requests in flight), read it into their
- * own buffer, drop it when all zero (a hole), hash it, and when the
- * repository does not have it yet, compress and seal it and hand it to
- * the packer, whose thread uploads full packs while the next fills.
- * Memory: N chunk buffers + 2 packs + the chunk map (40 bytes a chunk).
+ * Pipeline: N workers take the next chunk to read from a shared cursor,
+ * read it into their own buffer, drop it when all zero (a hole), hash it,
+ * and when the repository does not have it yet, compress and seal it and
+ * hand it to the packer, whose thread uploads full packs while the next
+ * fills. Memory: N chunk buffers + 2 packs + the chunk map (40 bytes a
+ * chunk).
+ *
+ * A source whose reads mostly wait (EBS direct: 100 ms a block) asks for
+ * more reads in flight than N (reads_in_flight). Then R reader threads
+ * only read, into buffers from a pool, and queue what they read for N
+ * coder threads; a reader starts its next read at once instead of
+ * waiting for a coder, so reads stay in flight while a burst of answers
+ * is encoded. Memory: 2R + N chunk buffers.
  *
  * Durability: packs, then the index (cp_packer_finish), then the
  * manifest. A process killed anywhere before the manifest leaves only
@@ -71,6 +78,18 @@ typedef struct {
 	cp_failure failure;
 	map_vec *outs;
 
+	/* Readers and coders (when the source wants more reads in flight). Under mu. */
+	unsigned int nreaders, readers_left;
+	pthread_cond_t changed; /* a buffer came free, a chunk was queued, a reader ended */
+	uint8_t **spare;	/* free chunk buffers */
+	size_t nspare;
+	struct read_chunk {
+		uint64_t index;
+		size_t len;
+		uint8_t *buf;
+	} * queue; /* read, waiting for a coder: a ring of qcap */
+	size_t qhead, qcount, qcap;
+
 	atomic_uint_fast64_t read_bytes, data_bytes, new_chunks, new_raw, new_stored, reused;
 
 	cp_progress_cb progress_cb;
@@ -81,6 +100,30 @@ static uint64_t chunk_len(uint64_t size, uint32_t cs, uint64_t index)
 {
 	uint64_t off = index * cs;
 	return size - off < cs ? size - off : cs;
+}
+
+/* Hash a chunk and store it unless the repository has it; note it in out. */
+static int encode_chunk(backup_job *j, cp_chunk_coder *coder, map_vec *out, uint64_t i,
+			const uint8_t *buf, size_t len)
+{
+	uint8_t id[CP_ID_LEN];
+	uint64_t stored = 0;
+	int rc = cp_chunk_id(coder, buf, len, id);
+	if (!rc)
+		rc = cp_chunk_store(coder, j->packer, id, buf, len, &stored);
+	if (!rc)
+		rc = map_push(out, i, id);
+	if (rc)
+		return rc;
+	atomic_fetch_add(&j->data_bytes, len);
+	if (stored) {
+		atomic_fetch_add(&j->new_chunks, 1);
+		atomic_fetch_add(&j->new_raw, len);
+		atomic_fetch_add(&j->new_stored, stored);
+	} else {
+		atomic_fetch_add(&j->reused, 1);
+	}
+	return 0;
 }
 
 static int backup_worker(void *arg, unsigned int index)
@@ -114,27 +157,138 @@ static int backup_worker(void *arg, unsigned int index)
 		atomic_fetch_add(&j->read_bytes, len);
 		if (cp_chunk_is_zero(buf, len))
 			continue;
-		uint8_t id[CP_ID_LEN];
-		uint64_t stored = 0;
-		rc = cp_chunk_id(&coder, buf, len, id);
-		if (!rc)
-			rc = cp_chunk_store(&coder, j->packer, id, buf, len, &stored);
-		if (!rc)
-			rc = map_push(out, i, id);
-		if (rc)
-			break;
-		atomic_fetch_add(&j->data_bytes, len);
-		if (stored) {
-			atomic_fetch_add(&j->new_chunks, 1);
-			atomic_fetch_add(&j->new_raw, len);
-			atomic_fetch_add(&j->new_stored, stored);
-		} else {
-			atomic_fetch_add(&j->reused, 1);
-		}
+		rc = encode_chunk(j, &coder, out, i, buf, len);
 	}
 	free(buf);
 	cp_chunk_coder_dispose(&coder);
 	return rc;
+}
+
+/* Wait on changed; wakes now and then to notice a failure or cancel. mu held. */
+static void wait_changed(backup_job *j)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 20 * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&j->changed, &j->mu, &until);
+}
+
+static void give_buffer(backup_job *j, uint8_t *buf)
+{
+	pthread_mutex_lock(&j->mu);
+	j->spare[j->nspare++] = buf;
+	pthread_cond_broadcast(&j->changed);
+	pthread_mutex_unlock(&j->mu);
+}
+
+static int reader_loop(backup_job *j)
+{
+	int rc = 0;
+	for (;;) {
+		pthread_mutex_lock(&j->mu);
+		while (!j->nspare && !cp_failure_get(&j->failure))
+			wait_changed(j);
+		if (cp_failure_get(&j->failure)) {
+			pthread_mutex_unlock(&j->mu);
+			break;
+		}
+		uint8_t *buf = j->spare[--j->nspare];
+		uint64_t i = cp_bitmap_next(&j->to_read, j->cursor);
+		j->cursor = i + 1;
+		pthread_mutex_unlock(&j->mu);
+		if (i >= j->nchunks) {
+			give_buffer(j, buf);
+			break;
+		}
+		uint64_t off = i * j->cs;
+		size_t len = (size_t)chunk_len(j->size, j->cs, i);
+		rc = cp_block_reader_read(j->src, off, buf, len);
+		if (rc) {
+			give_buffer(j, buf);
+			rc = cp_error_prefix(
+				rc, "reading the source at offset %llu: ", (unsigned long long)off);
+			break;
+		}
+		atomic_fetch_add(&j->read_bytes, len);
+		if (cp_chunk_is_zero(buf, len)) {
+			give_buffer(j, buf);
+			continue;
+		}
+		pthread_mutex_lock(&j->mu);
+		j->queue[(j->qhead + j->qcount++) % j->qcap] = (struct read_chunk){i, len, buf};
+		pthread_cond_broadcast(&j->changed);
+		pthread_mutex_unlock(&j->mu);
+	}
+	pthread_mutex_lock(&j->mu);
+	j->readers_left--;
+	pthread_cond_broadcast(&j->changed);
+	pthread_mutex_unlock(&j->mu);
+	return rc;
+}
+
+static int coder_loop(backup_job *j, map_vec *out)
+{
+	cp_chunk_coder coder;
+	int rc = cp_chunk_coder_init(&coder, j->repo);
+	while (!rc) {
+		pthread_mutex_lock(&j->mu);
+		while (!j->qcount && j->readers_left && !cp_failure_get(&j->failure))
+			wait_changed(j);
+		if (!j->qcount || cp_failure_get(&j->failure)) {
+			pthread_mutex_unlock(&j->mu);
+			break;
+		}
+		struct read_chunk c = j->queue[j->qhead];
+		j->qhead = (j->qhead + 1) % j->qcap;
+		j->qcount--;
+		pthread_mutex_unlock(&j->mu);
+		rc = encode_chunk(j, &coder, out, c.index, c.buf, c.len);
+		give_buffer(j, c.buf);
+	}
+	cp_chunk_coder_dispose(&coder);
+	return rc;
+}
+
+/* Workers [0, nreaders) read, the others encode. */
+static int split_worker(void *arg, unsigned int index)
+{
+	backup_job *j = arg;
+	return index < j->nreaders ? reader_loop(j) : coder_loop(j, &j->outs[index]);
+}
+
+/* Readers, coders and 2 buffers a reader + 1 a coder, so a burst of reads waits in the queue. */
+static int split_init(backup_job *j, unsigned int nreaders, unsigned int ncoders)
+{
+	j->nreaders = j->readers_left = nreaders;
+	j->qcap = 2 * (size_t)nreaders + ncoders;
+	j->queue = calloc(j->qcap, sizeof(*j->queue));
+	j->spare = calloc(j->qcap, sizeof(*j->spare));
+	if (!j->queue || !j->spare)
+		return cp_error_oom();
+	for (; j->nspare < j->qcap; j->nspare++)
+		if (!(j->spare[j->nspare] = malloc(j->cs)))
+			return cp_error_oom();
+	return 0;
+}
+
+static void split_dispose(backup_job *j)
+{
+	for (size_t i = 0; i < j->nspare; i++)
+		free(j->spare[i]);
+	for (size_t i = 0; i < j->qcount; i++)
+		free(j->queue[(j->qhead + i) % j->qcap].buf);
+	free(j->spare);
+	free(j->queue);
+}
+
+/* The source's wish for reads in flight (version 2 readers); 0 when it has none. */
+static unsigned int wanted_reads(const cp_block_reader *src)
+{
+	return src->version >= 2 ? src->reads_in_flight : 0;
 }
 
 static int backup_tick(void *arg)
@@ -251,8 +405,13 @@ int cp_job_backup(char **id_out, cp_backup_stats *stats, cp_repository *repo,
 	j.progress_cb = opts->progress_cb;
 	j.progress_payload = opts->progress_payload;
 	pthread_mutex_init(&j.mu, NULL);
+	pthread_cond_init(&j.changed, NULL);
 	cp_failure_init(&j.failure);
-	unsigned int nthreads = cp_workers_clamp(cp_ctx_threads(repo->ctx, opts->threads));
+	unsigned int ncoders = cp_workers_clamp(cp_ctx_threads(repo->ctx, opts->threads));
+	unsigned int nreaders = wanted_reads(source) > ncoders ? wanted_reads(source) : 0;
+	if (nreaders + ncoders > cp_workers_clamp(~0u))
+		nreaders = cp_workers_clamp(~0u) - ncoders;
+	unsigned int nthreads = nreaders + ncoders;
 
 	cp_repo_lock *lock = NULL;
 	cp_manifest parent, m;
@@ -300,12 +459,18 @@ int cp_job_backup(char **id_out, cp_backup_stats *stats, cp_repository *repo,
 		rc = cp_packer_new(&j.packer, repo);
 	if (!rc && !(j.outs = calloc(nthreads, sizeof(*j.outs))))
 		rc = cp_error_oom();
+	if (!rc && nreaders)
+		rc = split_init(&j, nreaders, ncoders);
 	if (!rc) {
 		cp_log(repo->ctx, CP_LOG_INFO,
 		       "backing up %s: %llu bytes, reading %llu with %u threads%s%s", opts->source,
-		       (unsigned long long)j.size, (unsigned long long)j.total_read, nthreads,
+		       (unsigned long long)j.size, (unsigned long long)j.total_read, ncoders,
 		       parent_id ? ", incremental to " : "", parent_id ? parent_id : "");
-		rc = cp_workers_run(nthreads, backup_worker, backup_tick, &j, &j.failure);
+		if (nreaders)
+			cp_log(repo->ctx, CP_LOG_DEBUG, "the source wants %u reads in flight",
+			       nreaders);
+		rc = cp_workers_run(nthreads, nreaders ? split_worker : backup_worker, backup_tick,
+				    &j, &j.failure);
 	}
 	if (!rc)
 		rc = cp_packer_finish(j.packer);
@@ -386,6 +551,7 @@ int cp_job_backup(char **id_out, cp_backup_stats *stats, cp_repository *repo,
 		for (unsigned int t = 0; t < nthreads; t++)
 			free(j.outs[t].v);
 	free(j.outs);
+	split_dispose(&j);
 	free(base.v);
 	cp_bitmap_dispose(&allocated);
 	cp_bitmap_dispose(&changed);
@@ -393,6 +559,7 @@ int cp_job_backup(char **id_out, cp_backup_stats *stats, cp_repository *repo,
 	cp_manifest_dispose(&parent);
 	cp_manifest_dispose(&m);
 	cp_failure_dispose(&j.failure);
+	pthread_cond_destroy(&j.changed);
 	pthread_mutex_destroy(&j.mu);
 	cp_error_restore(&saved);
 	return rc;

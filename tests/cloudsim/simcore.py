@@ -227,6 +227,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver listens with a backlog of 5: 32 clients connecting at once would
+    # see SYNs dropped and retried a second later, timing the kernel instead of the client.
+    request_queue_size = 128
 
     def handle_error(self, request, client_address):
         # Injected resets end connections mid-request; that is the point, not news.

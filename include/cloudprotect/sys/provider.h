@@ -25,9 +25,17 @@ struct cp_block_reader {
 	/** Ranges that may hold data; NULL means "all of it". */
 	int (*allocated)(cp_block_reader *self, cp_block_range_cb cb, void *payload);
 	void (*free)(cp_block_reader *self);
+
+	/* Version 2. */
+	/**
+	 * How many reads the engine should keep in flight at once, for sources
+	 * whose reads mostly wait (a cloud API far away); 0 = the engine's
+	 * thread count. The engine still encodes on its own threads only.
+	 */
+	unsigned int reads_in_flight;
 };
 
-#define CP_BLOCK_READER_VERSION 1
+#define CP_BLOCK_READER_VERSION 2
 
 /** A block writer; embedded like cp_block_reader. */
 struct cp_block_writer {

@@ -1,0 +1,289 @@
+#!/usr/bin/env python3
+"""Workers and restores of disk snapshots to images and instances, through the CLI.
+
+Usage: test_workers_images.py CLOUDPROTECT_BINARY
+Runs against tests/cloudsim/aws/ebs_direct.py (SigV4 checked by botocore).
+Shows: `worker run` terminates the instance whether the job succeeds, fails
+or times out; a RunInstances whose answer is lost (a 503 after the
+simulator launched) is repeated with its client token and launches one
+instance; list/reap/terminate find workers by their tags and reap only the
+expired; `snapshot restore` registers an AMI with one device per snapshot
+and, with --launch, boots a running instance from it; errors are clear;
+no secret reaches any output.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+import botocore.session
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SIM = os.path.join(HERE, "..", "..", "cloudsim", "aws", "ebs_direct.py")
+KEY, SECRET = "AKIASIMWORKER001", "sim-secret-worker-SHOULDNOTLEAK"
+IMAGE = "ami-0sim0000000000001"
+FAILS = []
+
+
+def check(cond, what):
+    print(("ok   " if cond else "FAIL ") + what, flush=True)
+    if not cond:
+        FAILS.append(what)
+
+
+class Sim:
+    def __init__(self):
+        self.proc = subprocess.Popen([sys.executable, SIM, "--key", KEY + ":" + SECRET],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        self.url = "http://127.0.0.1:%d" % int(line.split()[1])
+
+    def call(self, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data,
+                                     method="POST" if data is not None else "GET")
+        with urllib.request.urlopen(req, timeout=30) as r:
+            return json.loads(r.read())
+
+    def state(self):
+        return self.call("/_sim/state")
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+def main():
+    cli = sys.argv[1]
+    sim = Sim()
+    work = tempfile.mkdtemp(prefix="cpworkers-")
+    try:
+        run_all(cli, sim, work)
+    finally:
+        sim.stop()
+        shutil.rmtree(work, ignore_errors=True)
+    if FAILS:
+        print("%d check(s) failed" % len(FAILS))
+        sys.exit(1)
+
+
+def run_all(cli, sim, work):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update({"AWS_ACCESS_KEY_ID": KEY, "AWS_SECRET_ACCESS_KEY": SECRET,
+                "AWS_ENDPOINT_URL": sim.url, "AWS_REGION": "us-east-1",
+                "AWS_CONFIG_FILE": os.path.join(work, "none"),
+                "AWS_SHARED_CREDENTIALS_FILE": os.path.join(work, "none"),
+                "AWS_EC2_METADATA_DISABLED": "true"})
+    cfg = json.dumps({"region": "us-east-1", "poll_ms": 20, "wait_timeout_s": 30})
+    outputs = []
+
+    def cp(*args):
+        p = subprocess.run([cli, "-v", "--provider", "aws", "--provider-config", cfg] + list(args),
+                           env=env, capture_output=True, text=True, timeout=120)
+        outputs.append(p.stdout + p.stderr)
+        return p
+
+    def instance_of(p):
+        try:
+            return json.loads(p.stdout)["worker"]
+        except (ValueError, KeyError):
+            return None
+
+    run_args = ["--json", "worker", "run", "--image", IMAGE, "--size-class", "t3.micro",
+                "--poll-ms", "20"]
+    sim.call("/_sim/config", {"instance_pending_polls": 1, "job_polls": 2})
+
+    # ---- a job that succeeds: the instance carries everything, and is terminated ----
+    script = "#!/bin/sh\nrestore-things --fast\nshutdown -h now # exit 0\n"
+    ud = os.path.join(work, "job.sh")
+    with open(ud, "w") as f:
+        f.write(script)
+    t0 = time.time()
+    p = cp(*run_args, "--user-data", ud, "--job", "nightly", "--subnet", "subnet-0abc",
+           "--identity", "arn:aws:iam::123456789012:instance-profile/cp-worker",
+           "--tag", "team=storage")
+    iid = instance_of(p)
+    check(p.returncode == 0 and iid and iid.startswith("i-"),
+          "worker run of a job that stops itself succeeds: %s %s" % (p.stdout, p.stderr[-300:]))
+    st = sim.state()
+    inst = st["instances"].get(iid or "", {})
+    check(inst.get("state") == "terminated" and inst.get("terminated_by") == "TerminateInstances",
+          "the finished worker was terminated by us: %s" % inst.get("state"))
+    tags = inst.get("tags") or {}
+    check(tags.get("cloudprotect:worker") == "nightly" and tags.get("team") == "storage",
+          "worker tagged with its job and the caller's tags: %s" % tags)
+    expires = int(tags.get("cloudprotect:expires", "0"))
+    check(abs(expires - (t0 + 3600)) < 120, "expires is an hour out by default: %s" % expires)
+    check(inst.get("user_data") == script, "user data arrives intact (base64 round trip)")
+    check(inst.get("shutdown") == "stop" and inst.get("image") == IMAGE
+          and inst.get("type") == "t3.micro" and inst.get("subnet") == "subnet-0abc"
+          and inst.get("profile", "").endswith("instance-profile/cp-worker")
+          and len(inst.get("token") or "") > 8,
+          "RunInstances got image, type, subnet, profile ARN, stop-on-shutdown, a client "
+          "token: %s" % {k: inst.get(k) for k in ("shutdown", "image", "type", "subnet",
+                                                   "profile", "token")})
+
+    # ---- a job that fails: run fails, instance terminated ----
+    p = cp(*run_args, "--script", "do-backup || exit 1", "--job", "doomed",
+           "--identity", "cp-worker-profile")
+    ids = [k for k, v in sim.state()["instances"].items()
+           if (v.get("tags") or {}).get("cloudprotect:worker") == "doomed"]
+    check(p.returncode == 1 and "failed" in p.stderr and ids and ids[0] in p.stderr,
+          "worker run of a failing job fails naming the worker: %s" % p.stderr[-300:])
+    inst = sim.state()["instances"].get(ids[0] if ids else "", {})
+    check(inst.get("state") == "terminated" and inst.get("profile") == "cp-worker-profile",
+          "the failed worker was terminated too (profile by name): %s" % inst.get("state"))
+
+    # ---- a job that never ends: timeout, terminated ----
+    t0 = time.time()
+    p = cp(*run_args, "--script", "sleep infinity", "--job", "stuck", "--timeout", "1")
+    ids = [k for k, v in sim.state()["instances"].items()
+           if (v.get("tags") or {}).get("cloudprotect:worker") == "stuck"]
+    check(p.returncode == 1 and "did not end within 1 s" in p.stderr and time.time() - t0 < 20,
+          "a job past its timeout fails: %s" % p.stderr[-300:])
+    check(ids and sim.state()["instances"][ids[0]]["state"] == "terminated",
+          "the timed-out worker was terminated")
+
+    # ---- RunInstances answered 503 after launching: the retry launches nothing new ----
+    before = len(sim.state()["calls"].get("launched", []))
+    runs_before = sim.state()["calls"]["actions"].count("RunInstances")
+    sim.call("/_sim/config", {"fail_after_accept": {"RunInstances": 1}})
+    p = cp(*run_args, "--script", "exit 0", "--job", "retried")
+    st = sim.state()
+    launched = st["calls"].get("launched", [])[before:]
+    check(p.returncode == 0, "worker run survives a lost RunInstances answer: %s"
+          % p.stderr[-300:])
+    check(st["calls"]["actions"].count("RunInstances") - runs_before == 2,
+          "RunInstances was sent twice")
+    check(len(launched) == 1 and instance_of(p) == launched[0],
+          "exactly one instance launched for the two attempts: %s" % launched)
+    check(launched and st["instances"][launched[0]]["state"] == "terminated",
+          "and it was terminated")
+
+    # ---- list, reap, terminate: workers found by tag, only expired ones reaped ----
+    ec2 = botocore.session.get_session().create_client(
+        "ec2", region_name="us-east-1", endpoint_url=sim.url, aws_access_key_id=KEY,
+        aws_secret_access_key=SECRET)
+    now = int(time.time())
+
+    def launch(job, expires):
+        r = ec2.run_instances(ImageId=IMAGE, InstanceType="t3.nano", MinCount=1, MaxCount=1,
+                              TagSpecifications=[{"ResourceType": "instance", "Tags": [
+                                  {"Key": "cloudprotect:worker", "Value": job},
+                                  {"Key": "cloudprotect:expires", "Value": str(expires)}]}])
+        return r["Instances"][0]["InstanceId"]
+
+    old = launch("forgotten", now - 60)
+    young = launch("busy", now + 3600)
+    other = ec2.run_instances(ImageId=IMAGE, InstanceType="t3.nano", MinCount=1,
+                              MaxCount=1)["Instances"][0]["InstanceId"]
+    p = cp("--json", "worker", "list")
+    listed = {w["id"]: w for w in parse(p.stdout)}
+    check(p.returncode == 0 and set(listed) == {old, young},
+          "worker list shows our live workers only: %s" % sorted(listed))
+    check(listed.get(young, {}).get("job") == "busy"
+          and listed.get(young, {}).get("expires") == now + 3600
+          and listed.get(young, {}).get("address", "").startswith("10."),
+          "list reports job, expiry and address: %s" % listed.get(young))
+    p = cp("--json", "worker", "reap")
+    check(p.returncode == 0 and parse(p.stdout) == [{"reaped": 1}],
+          "reap terminates one worker: %s" % p.stdout)
+    st = sim.state()["instances"]
+    check(st[old]["state"] == "terminated" and st[young]["state"] != "terminated"
+          and st[other]["state"] != "terminated",
+          "only the expired worker was reaped")
+    p = cp("--json", "worker", "get", young)
+    check(p.returncode == 0 and parse(p.stdout)[0].get("state") == "running",
+          "worker get reports a running worker: %s" % p.stdout)
+    p = cp("worker", "terminate", young, young, "i-00000000000000000")
+    check(p.returncode == 0 and sim.state()["instances"][young]["state"] == "terminated",
+          "terminate is idempotent and tolerates unknown ids: %s" % p.stderr[-300:])
+    p = cp("--json", "worker", "get", young)
+    check(p.returncode == 0 and parse(p.stdout)[0].get("state") == "terminated",
+          "worker get says terminated afterwards")
+    p = cp("worker", "get", "vol-123")
+    check(p.returncode != 0 and "not an aws worker id" in p.stderr, "bad worker id is clear")
+
+    # ---- snapshot restore: an AMI with two disks, then --launch ----
+    sim.call("/_sim/seed", {"instances": [{
+        "id": "i-0web", "region": "us-east-1", "tags": {"Name": "web"},
+        "volumes": [{"id": "vol-0root", "size_gib": 8, "blocks": {"0": 1, "9": 2}},
+                    {"id": "vol-0data", "size_gib": 20, "blocks": {"3": 3}}]}]})
+    p = cp("--json", "snapshot", "create", "i-0web")
+    snaps = {s["resource"]: s["id"] for s in parse(p.stdout)}
+    check(p.returncode == 0 and set(snaps) == {"vol-0root", "vol-0data"},
+          "instance snapshot made: %s %s" % (snaps, p.stderr[-300:]))
+    root, data = snaps.get("vol-0root"), snaps.get("vol-0data")
+    p = cp("--json", "snapshot", "restore", root, "--data-snapshot", data, "--name",
+           "web-restored", "--tag", "restored-from=i-0web")
+    made = parse(p.stdout)
+    check(p.returncode == 0 and len(made) == 1 and made[0]["id"].startswith("ami-")
+          and made[0]["kind"] == "vm" and made[0]["name"] == "web-restored"
+          and made[0]["size"] == 28 * 1024 ** 3,
+          "restore without --launch makes one image: %s %s" % (made, p.stderr[-300:]))
+    img = sim.state()["images"].get(made[0]["id"] if made else "", {})
+    check(img.get("mappings") == [["/dev/xvda", root, 8], ["/dev/xvdb", data, 20]]
+          and img.get("root") == "/dev/xvda" and img.get("state") == "available",
+          "the image maps root then data snapshot and is available: %s" % img)
+    check(img.get("arch") == "x86_64" and img.get("virt") == "hvm" and img.get("ena")
+          and img.get("tags") == {"restored-from": "i-0web"},
+          "image is hvm/x86_64 with ENA and the tags: %s" % img)
+
+    p = cp("--json", "snapshot", "restore", root, "--data-snapshot", data, "--name",
+           "web-launched", "--launch", "--size-class", "m5.large", "--subnet", "subnet-0web")
+    made = parse(p.stdout)
+    check(p.returncode == 0 and len(made) == 2 and made[0]["id"].startswith("ami-")
+          and made[1]["id"].startswith("i-"),
+          "--launch gives the image, then the instance: %s %s" % (made, p.stderr[-300:]))
+    if len(made) == 2:
+        inst = sim.state()["instances"].get(made[1]["id"], {})
+        vols = sim.state()["volumes"]
+        check(inst.get("state") == "running" and inst.get("type") == "m5.large"
+              and inst.get("subnet") == "subnet-0web" and inst.get("image") == made[0]["id"],
+              "the instance is running, of the size class, in the subnet: %s" % inst)
+        check(sorted(vols[v]["snapshot"] for v in inst.get("volumes", []))
+              == sorted([root, data]), "its disks come from the two snapshots")
+        check((inst.get("tags") or {}).get("Name") == "web-launched", "instance named")
+
+    # ---- errors ----
+    images_before = len(sim.state()["images"])
+    p = cp("snapshot", "restore", root, "--launch")
+    check(p.returncode != 0 and "--size-class" in p.stderr
+          and len(sim.state()["images"]) == images_before,
+          "--launch without a size class is refused before anything is made: %s"
+          % p.stderr[-300:])
+    p = cp("snapshot", "restore", "snap-0000000000000dead")
+    check(p.returncode != 0 and "snap-0000000000000dead" in p.stderr
+          and "not found" in p.stderr, "restore of a missing snapshot is clear: %s"
+          % p.stderr[-300:])
+    p = cp("snapshot", "restore", root, "--name", "web-restored")
+    check(p.returncode != 0 and "web-restored" in p.stderr, "a taken image name is named: %s"
+          % p.stderr[-300:])
+    p = cp("worker", "run", "--image", "ami-0nothere", "--size-class", "t3.micro",
+           "--script", "exit 0")
+    check(p.returncode != 0 and "ami-0nothere" in p.stderr and "not found" in p.stderr,
+          "worker from a missing image is clear: %s" % p.stderr[-300:])
+
+    leaked = [o for o in outputs if SECRET in o]
+    check(not leaked, "no secret in any output")
+
+
+def parse(text):
+    """One JSON document (object or array) per line; flattened."""
+    out = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        v = json.loads(line)
+        out.extend(v if isinstance(v, list) else [v])
+    return out
+
+
+if __name__ == "__main__":
+    main()
