@@ -324,4 +324,5 @@ const aws_service aws_service_backup = {
 	.snapshot_delete = backup_snapshot_delete,
 	.snapshot_copy = backup_snapshot_copy,
 	.resource_restore = backup_resource_restore,
+	.tag = backup_tag,
 };

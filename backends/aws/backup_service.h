@@ -98,6 +98,8 @@ int backup_snapshot_get(aws_provider *p, const char *snapshot_id, cp_snapshot_cb
 int backup_snapshot_delete(aws_provider *p, const char *snapshot_id);
 int backup_snapshot_copy(aws_provider *p, const char *snapshot_id, const char *region,
 			 cp_snapshot_cb cb, void *payload);
+/* Add or overwrite tags on a table, a file system or a recovery point (backup_tags.c). */
+int backup_tag(aws_provider *p, const char *id, const cp_tag *tags, size_t ntags);
 int backup_resource_restore(aws_provider *p, const char *snapshot_id,
 			    const cp_resource_restore_options *opts, cp_resource_cb cb,
 			    void *payload);

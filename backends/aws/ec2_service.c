@@ -46,6 +46,11 @@ static int snapshot_copy(aws_provider *p, const char *snapshot_id, const char *r
 	return ec2_snapshot_copy(p, snapshot_id, region, cb, payload);
 }
 
+static int tag(aws_provider *p, const char *id, const cp_tag *tags, size_t ntags)
+{
+	return ec2_tag(p, id, tags, ntags);
+}
+
 const aws_service aws_service_ec2 = {
 	.name = "EC2",
 	.owns = ec2_owns,
@@ -56,4 +61,5 @@ const aws_service aws_service_ec2 = {
 	.snapshot_delete = snapshot_delete,
 	.snapshot_copy = snapshot_copy,
 	.resource_restore = ec2_image_restore,
+	.tag = tag,
 };

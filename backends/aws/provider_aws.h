@@ -76,6 +76,8 @@ typedef struct aws_service {
 	int (*resource_restore)(aws_provider *p, const char *snapshot_id,
 				const cp_resource_restore_options *opts, cp_resource_cb cb,
 				void *payload);
+	/* Add or overwrite tags (keys not given are kept); tags already checked. */
+	int (*tag)(aws_provider *p, const char *id, const cp_tag *tags, size_t ntags);
 } aws_service;
 
 /* One line per service in provider_routes.c's table. */
@@ -105,6 +107,7 @@ int aws_route_snapshot_copy(void *state, const char *snapshot_id, const char *re
 int aws_route_resource_restore(void *state, const char *snapshot_id,
 			       const cp_resource_restore_options *opts, cp_resource_cb cb,
 			       void *payload);
+int aws_route_tag(void *state, const char *id, const cp_tag *tags, size_t ntags);
 
 /* ---- EC2 query API (ec2_request.c; the form helpers in aws_query.c serve all) ---- */
 
@@ -341,6 +344,8 @@ int rds_snapshot_copy(aws_provider *p, const char *snapshot_id, const char *regi
 		      cp_snapshot_cb cb, void *payload);
 int rds_resource_restore(aws_provider *p, const char *snapshot_id,
 			 const cp_resource_restore_options *opts, cp_resource_cb cb, void *payload);
+/* AddTagsToResource on a DB instance, cluster or (cluster) snapshot ARN (rds_tags.c). */
+int rds_tag(aws_provider *p, const char *id, const cp_tag *tags, size_t ntags);
 /* Emit a <DBInstance> or <DBCluster> element as a CP_RESOURCE_DB. */
 int rds_emit_resource(const char *region, xmlNode *el, int cluster, cp_resource_cb cb,
 		      void *payload, const cp_inventory_filter *filter);
@@ -364,6 +369,8 @@ int redshift_snapshot_copy(aws_provider *p, const char *snapshot_id, const char 
 int redshift_resource_restore(aws_provider *p, const char *snapshot_id,
 			      const cp_resource_restore_options *opts, cp_resource_cb cb,
 			      void *payload);
+/* CreateTags on a cluster or snapshot ARN (redshift_tags.c). */
+int redshift_tag(aws_provider *p, const char *id, const cp_tag *tags, size_t ntags);
 /* The account of the caller (STS GetCallerIdentity) into out. */
 int aws_caller_account(aws_provider *p, const char *region, char *out, size_t cap);
 

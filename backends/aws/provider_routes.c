@@ -157,6 +157,50 @@ int aws_route_resource_restore(void *state, const char *snapshot_id,
 	return s->resource_restore(state, snapshot_id, opts, cb, payload);
 }
 
+/*
+ * Refuse what every AWS tagging API refuses, before any call, so the error
+ * names the tag rather than an AWS validation code: no tags, an empty
+ * key, a key twice (AWS would keep one of them silently), and the "aws:"
+ * prefix, which AWS reserves for itself.
+ */
+static int check_tags(const char *id, const cp_tag *tags, size_t ntags)
+{
+	if (!ntags || !tags)
+		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
+				    "aws: no tags given for '%s'; give at least one KEY=VALUE", id);
+	for (size_t i = 0; i < ntags; i++) {
+		const char *key = tags[i].key;
+		if (!key || !*key)
+			return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
+					    "aws: tag %zu for '%s' has an empty key; tags are "
+					    "KEY=VALUE with a non-empty KEY",
+					    i + 1, id);
+		if (!strncmp(key, "aws:", 4))
+			return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
+					    "aws: tag key '%s' starts with 'aws:', which AWS "
+					    "reserves; choose another key",
+					    key);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(key, tags[j].key))
+				return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
+						    "aws: tag key '%s' is given twice; give each "
+						    "key once",
+						    key);
+	}
+	return 0;
+}
+
+int aws_route_tag(void *state, const char *id, const cp_tag *tags, size_t ntags)
+{
+	const aws_service *s = owner_of(id);
+	if (!s)
+		return unknown_id(id, "resource or snapshot");
+	if (!s->tag)
+		return unsupported(s, "tags");
+	int rc = check_tags(id, tags, ntags);
+	return rc ? rc : s->tag(state, id, tags, ntags);
+}
+
 int aws_service_url(char **out, const char *env_name, const char *host_prefix, const char *region)
 {
 	char name[64], url[512];

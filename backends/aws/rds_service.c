@@ -78,4 +78,5 @@ const aws_service aws_service_rds = {
 	.snapshot_delete = rds_snapshot_delete,
 	.snapshot_copy = rds_snapshot_copy,
 	.resource_restore = rds_resource_restore,
+	.tag = rds_tag,
 };

@@ -141,4 +141,5 @@ const aws_service aws_service_redshift = {
 	.snapshot_delete = redshift_snapshot_delete,
 	.snapshot_copy = redshift_snapshot_copy,
 	.resource_restore = redshift_resource_restore,
+	.tag = redshift_tag,
 };

@@ -165,7 +165,11 @@ CP_EXTERN(int)
 cp_snapshot_copy(cp_provider *provider, const char *snapshot_id, const char *region,
 		 cp_snapshot_cb cb, void *payload);
 
-/** Set (replace) tags on a resource or snapshot. */
+/**
+ * Set tags on a resource or snapshot: each key given gets the value given.
+ * Other keys: "aws" keeps them (add or overwrite, as EC2 CreateTags does, in
+ * every AWS service); "local" replaces the whole set with the tags given.
+ */
 CP_EXTERN(int)
 cp_provider_tag(cp_provider *provider, const char *id, const cp_tag *tags, size_t ntags);
 

@@ -13,6 +13,8 @@ MaxItems/Marker/NextMarker, FileSystemId, CreationToken; FileSystemNotFound
 404 with {"ErrorCode", "Message"}), signed for service "elasticfilesystem",
 following https://docs.aws.amazon.com/efs/latest/ug/API_DescribeFileSystems.html;
 POST /_sim/efs [{"id", "region", "name", "size", "tags": {}}] seeds them.
+EFS TagResource (POST /2015-02-01/resource-tags/{ResourceId}, {"Tags": [{Key,
+Value}]}) adds or overwrites tags of a file system (API_TagResource).
 Without moto, POST /_sim/resources seeds tables and FSx file systems.
 
 Follows the AWS Backup API reference
@@ -22,7 +24,8 @@ API_ListRecoveryPointsByBackupVault, API_DescribeRecoveryPoint,
 API_DeleteRecoveryPoint, API_GetRecoveryPointRestoreMetadata,
 API_StartCopyJob, API_DescribeCopyJob, API_StartRestoreJob,
 API_DescribeRestoreJob (restore metadata of DynamoDB, EFS and FSx),
-API_CreateBackupVault, API_DescribeBackupVault, CommonErrors and the error
+API_CreateBackupVault, API_DescribeBackupVault, API_TagResource and
+API_ListTags (recovery points only), CommonErrors and the error
 types of each page (x-amzn-ErrorType header + {"Code", "Message"} body;
 ResourceNotFoundException, InvalidParameterValueException,
 MissingParameterValueException, AlreadyExistsException,
@@ -265,6 +268,33 @@ def add_efs(spec):
 
 class EfsError(ApiError):
     pass
+
+
+def merge_tags(have, given):
+    """Tags given ([{Key, Value}]) overwrite those with their key; other keys stay."""
+    if not isinstance(given, list) or not given:
+        raise EfsError("BadRequest", "Tags must be a non-empty list")
+    for t in given:
+        if not isinstance(t, dict) or not t.get("Key") or not isinstance(t.get("Value"), str):
+            raise EfsError("BadRequest", "every tag needs a Key and a Value")
+        if t["Key"].startswith("aws:"):
+            raise EfsError("BadRequest", "tag keys starting with aws: are reserved")
+        have[:] = [h for h in have if h["Key"] != t["Key"]] + [{"Key": t["Key"],
+                                                                "Value": t["Value"]}]
+
+
+def efs_tag(region, fid, body):
+    """TagResource of a file system: add or overwrite; Name also names the file system."""
+    fs = EFS.get(fid)
+    if not fs or fs["_region"] != region:
+        raise EfsError("FileSystemNotFound", "File system '%s' does not exist." % fid, 404)
+    if set(body) - {"Tags"}:
+        raise EfsError("BadRequest", "TagResource has no parameter %s"
+                       % sorted(set(body) - {"Tags"})[0])
+    merge_tags(fs["Tags"], body.get("Tags"))
+    for t in fs["Tags"]:
+        if t["Key"] == "Name":
+            fs["Name"] = t["Value"]
 
 
 def efs_describe(region, q):
@@ -581,6 +611,24 @@ def route(h, region, method, segs, q, body):
         got, out = page(q, items)
         out["RecoveryPoints"] = got
         return "ListRecoveryPointsByResource", out
+    if n == 2 and segs[0] == "tags":
+        p = POINTS.get(segs[1])
+        if not p or p["_region"] != region:
+            raise ApiError("ResourceNotFoundException",
+                           "Resource %s not found in %s" % (segs[1], region))
+        if method == "POST":
+            check_members("TagResource", body)
+            tags = body["Tags"]
+            if not isinstance(tags, dict) or any(
+                    not isinstance(v, str) or not k or k.startswith("aws:")
+                    for k, v in tags.items()):
+                raise ApiError("InvalidParameterValueException",
+                               "Tags must map non-empty keys (not aws:*) to strings")
+            # A copy may share its source's dict (dict(src, ...)): never update in place.
+            p["_tags"] = dict(p["_tags"], **tags)
+            return "TagResource", {}
+        if method == "GET":
+            return "ListTags", {"Tags": dict(p["_tags"])}
     starts = {"backup-jobs": ("StartBackupJob", op_start_backup),
               "copy-jobs": ("StartCopyJob", op_start_copy),
               "restore-jobs": ("StartRestoreJob", op_start_restore)}
@@ -669,10 +717,21 @@ class Sim(simcore.Handler):
                 if CONFIG["throttle"] > 0:
                     CONFIG["throttle"] -= 1
                     raise EfsError("ThrottlingException", "Rate exceeded", 429)
-                if url.path.rstrip("/") != "/2015-02-01/file-systems" or self.command != "GET":
-                    raise EfsError("BadRequest", "only DescribeFileSystems is simulated", 404)
-                out = efs_describe(self.region, q)
-                CALLS.append(["DescribeFileSystems", self.region])
+                tag_path = "/2015-02-01/resource-tags/"
+                if url.path.startswith(tag_path) and self.command == "POST":
+                    try:
+                        data = json.loads(body) if body else {}
+                    except ValueError:
+                        raise EfsError("BadRequest", "body is not JSON")
+                    efs_tag(self.region, urllib.parse.unquote(url.path[len(tag_path):]), data)
+                    out, op = {}, "TagResource"
+                elif url.path.rstrip("/") == "/2015-02-01/file-systems" \
+                        and self.command == "GET":
+                    out, op = efs_describe(self.region, q), "DescribeFileSystems"
+                else:
+                    raise EfsError("BadRequest", "only DescribeFileSystems and TagResource are "
+                                   "simulated", 404)
+                CALLS.append([op, self.region])
             self.reply(200, json.dumps(out), "application/json", {"x-amzn-RequestId": rid})
         except ApiError as e:
             self.reply(e.status, json.dumps({"ErrorCode": e.etype, "Message": e.message}),

@@ -10,7 +10,10 @@ missing backup_role_arn is a config error naming the field and starts no
 job; a backup job is waited for with rising progress; recovery points are
 listed (all, and per resource across pages) with their kind; one is looked
 up by id; a copy to another region lands in our vault there; restores make
-a new table and new file systems with the metadata AWS Backup needs; a
+a new table and new file systems with the metadata AWS Backup needs;
+`cloudprotect tag` reaches DynamoDB, EFS and FSx (TagResource of each) and
+recovery points (AWS Backup TagResource), adding or overwriting, seen by
+boto3; ids nothing owns and bad keys are refused before any call; a
 failed job is a clear error with AWS's reason; throttling and a 500 are
 retried; a wrong secret is refused by both servers; no secret reaches any
 output.
@@ -64,6 +67,13 @@ class BackupSim:
     def stop(self):
         self.proc.stdin.close()
         self.proc.wait(timeout=10)
+
+
+def sim_client(moto, sim, service):
+    """A boto3 client of the simulator (EFS, AWS Backup) with the key moto verifies."""
+    import boto3
+    return boto3.client(service, endpoint_url=sim.url, region_name="us-east-1",
+                        aws_access_key_id=moto.key_id, aws_secret_access_key=moto.secret)
 
 
 def lines(text):
@@ -292,6 +302,54 @@ def run_all(cli, client, moto, sim):
     check(md and md[0].get("FileSystemType") == "LUSTRE" and
           json.loads(md[0].get("SubnetIds", "[]")) == [SUBNET],
           "FSx restore passes GetRecoveryPointRestoreMetadata on, subnet set")
+
+    # ---- tags: resources through their own services, recovery points through AWS Backup ----
+    home2 = "arn:aws:elasticfilesystem:us-east-1:%s:file-system/fs-0aaa2" % ACCOUNT
+    for target in (tables["orders3"], home2, fsx_arns[2], rp_efs, rp_table):
+        p = cp("--json", "tag", target, "owner=ops", "env=staging")
+        got = lines(p.stdout)
+        check(p.returncode == 0 and got and got[0]["id"] == target
+              and got[0]["tags"] == {"owner": "ops", "env": "staging"},
+              "tag %s: %s" % (target, p.stderr.strip()[-200:]))
+    ddb = {t["Key"]: t["Value"] for t in moto.client("dynamodb").list_tags_of_resource(
+        ResourceArn=tables["orders3"])["Tags"]}
+    check(ddb == {"owner": "ops", "env": "staging"},
+          "DynamoDB TagResource: env overwritten, owner added (moto agrees): %s" % ddb)
+    fsx = {t["Key"]: t["Value"] for t in moto.client("fsx").list_tags_for_resource(
+        ResourceARN=fsx_arns[2])["Tags"]}
+    check(fsx == {"Name": "scratch2", "owner": "ops", "env": "staging"},
+          "FSx TagResource keeps the Name tag (moto agrees): %s" % fsx)
+    efs_client = sim_client(moto, sim, "efs")
+    fs = efs_client.describe_file_systems(FileSystemId="fs-0aaa2")["FileSystems"][0]
+    got = {t["Key"]: t["Value"] for t in fs["Tags"]}
+    check(got == {"team": "a", "Name": "home2", "owner": "ops", "env": "staging"},
+          "EFS TagResource adds to the file system's tags (boto3 sees them): %s" % got)
+    bk = sim_client(moto, sim, "backup")
+    got = bk.list_tags(ResourceArn=rp_efs)["Tags"]
+    check(got == {"purpose": "test", "owner": "ops", "env": "staging"},
+          "AWS Backup TagResource on a recovery point keeps its RecoveryPointTags: %s" % got)
+    state = sim.call("/_sim/state")["points"]
+    check(state.get(rp_table, {}).get("tags") == {"owner": "ops", "env": "staging"}
+          and state.get(copied, {}).get("tags") == {},
+          "a DynamoDB recovery point is tagged through AWS Backup; its copy is not")
+    p = cp("tag", copied, "where=eu")
+    check(p.returncode == 0 and bk.list_tags(ResourceArn=rp_table)["Tags"].get("where") is None
+          and sim.call("/_sim/state")["points"].get(copied, {}).get("tags") == {"where": "eu"},
+          "the copy is tagged in its own region (eu-west-1), the source is not")
+    calls = len(sim.call("/_sim/state")["calls"])
+    p = cp("tag", "arn:aws:backup:us-east-1:%s:backup-vault:cloudprotect" % ACCOUNT, "k=v")
+    check(p.returncode != 0 and "neither a DynamoDB table" in p.stderr,
+          "a vault ARN is not a taggable resource: %s" % p.stderr.strip()[-200:])
+    p = cp("tag", "arn:aws:sqs:us-east-1:%s:queue1" % ACCOUNT, "k=v")
+    check(p.returncode != 0 and "not a resource or snapshot this provider knows" in p.stderr,
+          "an id no service owns is refused by name")
+    p = cp("tag", rp_efs, "k=1", "k=2")
+    check(p.returncode != 0 and "given twice" in p.stderr, "a key given twice is refused")
+    check(len(sim.call("/_sim/state")["calls"]) == calls, "refused tags reach no API")
+    p = cp("tag", "arn:aws:elasticfilesystem:us-east-1:%s:file-system/fs-0gone" % ACCOUNT,
+           "k=v")
+    check(p.returncode != 0 and "fs-0gone" in p.stderr and "EFS TagResource" in p.stderr,
+          "tagging a missing file system names it: %s" % p.stderr.strip()[-200:])
 
     # ---- failed jobs, throttling, 5xx ----
     sim.call("/_sim/config", {"fail": {"backup": 1}, "fail_message": "IAM role cannot "

@@ -13,8 +13,10 @@ id/tag/region filters; Redshift clusters as warehouses; snapshot create
 (waited for), list, get, copy to another region and delete, for DB instances
 and Aurora clusters; restore to a new instance, and to a new cluster with its
 first instance; Redshift snapshot create/list/delete/restore and a clear
-refusal of per-snapshot copy; clear errors for a missing snapshot and an
-unknown access key; throttling retried; no secret in any output.
+refusal of per-snapshot copy; `cloudprotect tag` on an EC2 volume, DB instances, clusters,
+both snapshot kinds, Redshift clusters and snapshots (added or overwritten,
+other keys kept, as moto reports them; unknown ids, reserved keys refused);
+clear errors for a missing snapshot and an unknown access key; throttling retried; no secret in any output.
 
 Where moto differs from the AWS reference (we follow the reference):
 - moto does not take ARNs as DBSnapshotIdentifier in Describe/Restore calls;
@@ -298,6 +300,67 @@ def run_all(cli, moto, proxy):
     tags = moto.client("redshift").describe_clusters(
         ClusterIdentifier="wh2")["Clusters"][0].get("Tags", [])
     check({"Key": "restored", "Value": "yes"} in tags, "the restored cluster is tagged")
+    # ---- tags: add or overwrite, other keys kept, in the ARN's region ----
+    proxy.actions.clear()
+    eudb = arn % ("eu-west-1", ACCOUNT, "db", "eudb")
+    rds_tags = {}
+    for target, region in ((db00, "us-east-1"), (aurora, "us-east-1"), (sid, "us-east-1"),
+                           (cid, "us-east-1"), (eudb, "eu-west-1")):
+        p = cp("--json", "tag", target, "env=staging", "owner=ops team")
+        got = parse(p.stdout) if p.returncode == 0 else []
+        tl = moto.client("rds", region).list_tags_for_resource(ResourceName=target)["TagList"]
+        rds_tags[target] = {t["Key"]: t["Value"] for t in tl}
+        check(got and got[0]["id"] == target and got[0]["tags"].get("owner") == "ops team",
+              "tag %s reports what it set" % target.split(":", 5)[-1])
+    check(all(t.get("env") == "staging" and t.get("owner") == "ops team"
+              for t in rds_tags.values()),
+          "RDS instances, clusters and both snapshot kinds carry the tags (moto agrees)")
+    check(rds_tags[sid].get("purpose") == "test",
+          "a key not given (purpose) is kept: tags are added or overwritten")
+    adds = actions("AddTagsToResource")
+    check(len(adds) == 5 and all(a.get("ResourceName") and a.get("Tags.Tag.1.Key") == ["env"]
+                                 and a.get("Tags.Tag.2.Value") == ["ops team"] for a in adds),
+          "AddTagsToResource with ResourceName and Tags.Tag.N.Key/Value")
+    for target in (wh1, rid):
+        p = cp("tag", target, "env=staging", "cost-center=42")
+        check(p.returncode == 0 and "tagged" in p.stdout, "tag Redshift %s"
+              % target.split(":", 5)[-1])
+    rs_tags = {}
+    for t in moto.client("redshift").describe_tags()["TaggedResources"]:
+        rs_tags.setdefault(t["ResourceName"], {})[t["Tag"]["Key"]] = t["Tag"]["Value"]
+    check(rs_tags.get(wh1, {}).get("cost-center") == "42"
+          and rs_tags.get(wh1, {}).get("env") == "staging"
+          and rs_tags.get(rid, {}).get("cost-center") == "42"
+          and rs_tags.get(rid, {}).get("k") == "v",
+          "Redshift cluster and snapshot tagged through CreateTags; other keys kept: %s"
+          % {k.split(":", 5)[-1]: v for k, v in rs_tags.items()})
+    check([a.get("Tags.Tag.2.Key") for a in actions("CreateTags")] == [["cost-center"]] * 2,
+          "Redshift CreateTags with Tags.Tag.N")
+    ec2 = moto.client("ec2")
+    vol = ec2.create_volume(AvailabilityZone="us-east-1a", Size=1,
+                            TagSpecifications=[{"ResourceType": "volume",
+                                                "Tags": [{"Key": "env", "Value": "dev"},
+                                                         {"Key": "keep", "Value": "me"}]}])
+    p = cp("tag", vol["VolumeId"], "env=staging")
+    got = {t["Key"]: t["Value"] for t in ec2.describe_volumes(
+        VolumeIds=[vol["VolumeId"]])["Volumes"][0].get("Tags", [])}
+    check(p.returncode == 0 and got == {"env": "staging", "keep": "me"},
+          "an EC2 volume is still tagged through EC2 CreateTags: %s" % got)
+    proxy.actions.clear()
+    p = cp("tag", "arn:aws:s3:::some-bucket", "k=v")
+    check(p.returncode != 0 and "arn:aws:s3:::some-bucket" in p.stderr
+          and "not a resource or snapshot this provider knows" in p.stderr,
+          "an id no service owns is refused by name: %s" % p.stderr.strip()[-200:])
+    p = cp("tag", db00, "aws:owner=x")
+    check(p.returncode != 0 and "reserves" in p.stderr, "the aws: key prefix is refused")
+    check(not proxy.actions, "refused ids and keys reach no API")
+    # (A missing DB is not checked here: AWS answers DBInstanceNotFound, moto tags anyway.)
+    p = cp("tag", "arn:aws:redshift:us-east-1:%s:cluster:nosuch" % ACCOUNT, "k=v")
+    check(p.returncode != 0 and "nosuch" in p.stderr and "Redshift CreateTags" in p.stderr,
+          "tagging a missing Redshift cluster fails, naming it: %s" % p.stderr.strip()[-200:])
+    p = cp("tag", db00, "novalue")
+    check(p.returncode == 2 and "KEY=VALUE" in p.stderr, "a tag without = is a usage error")
+
     check(cp("snapshot", "delete", rid).returncode == 0, "Redshift snapshot delete")
     p = cp("snapshot", "list", wh1)
     check(p.returncode == 0 and rid not in p.stdout, "the Redshift snapshot is gone")
