@@ -65,10 +65,9 @@ START_TEST(query_parameters_are_encoded)
 	cp_tag tags[] = {{"a b", "x&y=z"}, {"k", NULL}, {"sum", "1+1 "}};
 	ec2_param_tags(&q, "Tag", tags, 3);
 	ck_assert_int_eq(q.rc, 0);
-	ck_assert_str_eq(q.form.ptr,
-			 "Action=CreateTags&Version=2016-11-15&ResourceId.1=snap-1"
-			 "&Tag.1.Key=a+b&Tag.1.Value=x%26y%3Dz&Tag.2.Key=k&Tag.2.Value="
-			 "&Tag.3.Key=sum&Tag.3.Value=1%2B1+");
+	ck_assert_str_eq(q.form.ptr, "Action=CreateTags&Version=2016-11-15&ResourceId.1=snap-1"
+				     "&Tag.1.Key=a+b&Tag.1.Value=x%26y%3Dz&Tag.2.Key=k&Tag.2.Value="
+				     "&Tag.3.Key=sum&Tag.3.Value=1%2B1+");
 	ec2_params_dispose(&q);
 }
 END_TEST
