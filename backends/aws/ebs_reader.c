@@ -242,7 +242,7 @@ static int get_block(ebs_reader *r, uint64_t block, const char *token, char *out
 				cp_http_headers_get(&q.resp.headers, "x-amz-Checksum-Algorithm");
 			char want[64];
 			rc = ebs_checksum(want, q.body.ptr ? q.body.ptr : "", q.body.size);
-			if (!rc && (q.body.size != EBS_BLOCK_SIZE || !sum || !alg ||
+			if (!rc && (q.body.size != EBS_BLOCK_SIZE || !q.body.ptr || !sum || !alg ||
 				    strcmp(alg, "SHA256") || strcmp(sum, want))) {
 				rc = cp_error_set(
 					CP_ECORRUPT, CP_ERRCLASS_PROVIDER,
@@ -296,7 +296,7 @@ static int reader_read(cp_block_reader *self, uint64_t offset, void *buf, size_t
 		}
 		if (!rc && !token)
 			memset(out, 0, n);
-		if (!rc && token && dst == partial)
+		if (!rc && token && partial && dst == partial)
 			memcpy(out, partial + skip, n);
 		free(token);
 		out += n;

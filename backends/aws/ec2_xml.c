@@ -65,7 +65,7 @@ static int tags_parse(aws_tags *out, xmlNode *list, xmlNode *(*next)(xmlNode *),
 	size_t n = 0;
 	for (xmlNode *t = next(list ? list->children : NULL); t; t = next(t->next))
 		n++;
-	if (!n)
+	if (!n || !list)
 		return 0;
 	out->items = calloc(n, sizeof(cp_tag));
 	if (!out->items)

@@ -281,8 +281,12 @@ static int exit_status(const local_cloud *cloud, const char *id)
 	char *path = worker_path(cloud, id, "status");
 	cp_buf text = CP_BUF_INIT;
 	int status = -1;
-	if (path && !cp_fs_read_file(path, &text) && text.size)
-		status = atoi(text.ptr);
+	if (path && !cp_fs_read_file(path, &text) && text.size) {
+		char *end = NULL;
+		long v = strtol(text.ptr, &end, 10);
+		/* The wrapper writes "$?": 0..255 and a newline; anything else is not ours. */
+		status = end != text.ptr && v >= 0 && v <= 255 ? (int)v : 255;
+	}
 	cp_buf_dispose(&text);
 	free(path);
 	return status;

@@ -127,9 +127,10 @@ unsigned char *lf_read_file(const char *path, uint64_t *size)
 	struct stat st;
 	ck_assert_int_eq(fstat(fd, &st), 0);
 	*size = (uint64_t)st.st_size;
-	unsigned char *buf = malloc(*size ? *size : 1);
+	unsigned char *buf = malloc(*size + 1); /* NUL-terminated, for text files */
 	ck_assert_ptr_nonnull(buf);
 	ck_assert_int_eq(pread(fd, buf, *size, 0), (ssize_t)*size);
+	buf[*size] = '\0';
 	close(fd);
 	return buf;
 }

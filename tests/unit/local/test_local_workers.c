@@ -201,8 +201,10 @@ START_TEST(job_that_runs_too_long_is_killed_with_its_group)
 
 	uint64_t size = 0;
 	unsigned char *text = lf_read_file(pidfile, &size);
-	long bg = 0, sh = 0;
-	ck_assert_int_eq(sscanf((char *)text, "%ld %ld", &bg, &sh), 2);
+	char *end = NULL;
+	long bg = strtol((char *)text, &end, 10);
+	long sh = strtol(end, NULL, 10);
+	ck_assert_msg(bg > 0 && sh > 0, "pid file '%s'", (char *)text);
 	ck_assert_msg(pid_gone((pid_t)bg), "background sleep %ld survived", bg);
 	ck_assert_msg(pid_gone((pid_t)sh), "job shell %ld survived", sh);
 	free(text);
