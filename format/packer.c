@@ -156,6 +156,9 @@ static int upload(cp_packer *p, uploader *u, pack_buf *b)
 	}
 	if (!rc)
 		rc = cp_objstore_writer_write(w, b->data.ptr, b->data.size);
+	uint64_t blob_bytes = 0;
+	for (size_t i = 0; i < b->n; i++)
+		blob_bytes += b->entries[i].length;
 	release_buf(p, b);
 	if (!rc) {
 		rc = cp_objstore_writer_commit(w);
@@ -170,6 +173,9 @@ static int upload(cp_packer *p, uploader *u, pack_buf *b)
 		free(pk.entries);
 		return cp_error_prefix(rc, "storing pack '%s': ", key);
 	}
+	pthread_mutex_lock(&p->mu);
+	p->stats.uploaded_bytes += blob_bytes;
+	pthread_mutex_unlock(&p->mu);
 	pthread_mutex_lock(&p->index_mu);
 	rc = push_pack(&p->done, &p->ndone, &p->done_cap, &pk);
 	if (rc)
@@ -351,13 +357,38 @@ static void free_packs(cp_index_pack *v, size_t n)
 	free(v);
 }
 
+/* Wait a tick for the uploads to move; mu held. */
+static void wait_uploads(cp_packer *p)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_nsec += 50 * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_cond_timedwait(&p->cond, &p->mu, &until);
+}
+
 int cp_packer_finish(cp_packer *p)
 {
 	pthread_mutex_lock(&p->mu);
 	if (p->filling && p->filling->n && !cp_failure_get(&p->failure))
 		queue_filling(p);
-	while (p->nfull || p->busy)
-		pthread_cond_wait(&p->cond, &p->mu);
+	while (p->nfull || p->busy) {
+		/*
+		 * The last uploads run after the caller's workers ended: a cancel
+		 * must reach them here, or a hung one waits out its time budget.
+		 */
+		if (cp_cancel_requested() && !cp_failure_get(&p->failure)) {
+			pthread_mutex_unlock(&p->mu);
+			cp_error_set(CP_ECANCELLED, CP_ERRCLASS_CALLBACK,
+				     "cancelled while the last packs were uploading");
+			cp_failure_set(&p->failure, CP_ECANCELLED);
+			pthread_mutex_lock(&p->mu);
+		}
+		wait_uploads(p);
+	}
 	pthread_mutex_unlock(&p->mu);
 	stop_uploaders(p);
 	int rc = cp_failure_raise(&p->failure);

@@ -30,6 +30,7 @@ typedef struct cp_packer_stats {
 	uint64_t blobs;
 	uint64_t stored_bytes; /* sealed blob bytes */
 	uint64_t raw_bytes;
+	uint64_t uploaded_bytes; /* of stored_bytes, those in packs uploaded so far */
 } cp_packer_stats;
 
 int cp_packer_new(cp_packer **out, cp_repository *repo);

@@ -94,6 +94,17 @@ typedef struct {
 
 	cp_progress_cb progress_cb;
 	void *progress_payload;
+
+	/* The finishing step (see finish_worker); saved is set once the manifest is stored. */
+	const cp_backup_options *opts;
+	const char *parent_id;
+	struct timespec started;
+	cp_repo_lock *lock;
+	map_vec *base;
+	unsigned int nthreads;
+	cp_manifest *m;
+	atomic_int finishing, saved;
+	char id[CP_HEX_ID_LEN + 1];
 } backup_job;
 
 static uint64_t chunk_len(uint64_t size, uint32_t cs, uint64_t index)
@@ -296,6 +307,13 @@ static int backup_tick(void *arg)
 	backup_job *j = arg;
 	cp_progress p = {"backup", atomic_load(&j->read_bytes), j->total_read,
 			 atomic_load(&j->new_stored), NULL};
+	if (atomic_load(&j->finishing)) {
+		/* The last packs, the index and the manifest: how much of the new data is stored. */
+		cp_packer_stats ps;
+		cp_packer_get_stats(j->packer, &ps);
+		p = (cp_progress){"finishing", ps.uploaded_bytes, ps.stored_bytes,
+				  atomic_load(&j->new_stored), NULL};
+	}
 	return cp_progress_report(j->progress_cb, j->progress_payload, &p);
 }
 
@@ -380,6 +398,74 @@ static int plan_from_parent(backup_job *j, const cp_manifest *parent, const cp_b
 		cp_bitmap_set_range(&j->to_read, i, i + 1);
 	cp_bitmap_and(&j->to_read, allocated);
 	return 0;
+}
+
+/* The chunk map, in disk order. */
+static int gather_map(backup_job *j, cp_manifest *m)
+{
+	size_t total = j->base->n;
+	for (unsigned int t = 0; t < j->nthreads; t++)
+		total += j->outs[t].n;
+	m->map = malloc((total ? total : 1) * sizeof(*m->map));
+	if (!m->map)
+		return cp_error_oom();
+	if (j->base->n)
+		memcpy(m->map, j->base->v, j->base->n * sizeof(*m->map));
+	m->nchunks = j->base->n;
+	for (unsigned int t = 0; t < j->nthreads; t++) {
+		if (j->outs[t].n)
+			memcpy(m->map + m->nchunks, j->outs[t].v, j->outs[t].n * sizeof(*m->map));
+		m->nchunks += j->outs[t].n;
+	}
+	qsort(m->map, m->nchunks, sizeof(*m->map), cmp_entry);
+	return 0;
+}
+
+/*
+ * After the workers: the last packs and the index (cp_packer_finish),
+ * then the manifest. Runs on a worker thread that watches the job's stop
+ * flag, so a cancel from the caller's callback also ends these uploads.
+ */
+static int finish_worker(void *arg, unsigned int index)
+{
+	backup_job *j = arg;
+	const cp_backup_options *opts = j->opts;
+	cp_manifest *m = j->m;
+	(void)index;
+	int rc = cp_packer_finish(j->packer);
+	if (!rc)
+		rc = gather_map(j, m);
+	if (!rc) {
+		m->source = dup_opt(opts->source, &rc);
+		m->provider = dup_opt(opts->provider, &rc);
+		m->snapshot_id = dup_opt(opts->snapshot_id, &rc);
+		m->instance_id = dup_opt(opts->instance_id, &rc);
+		m->group_id = dup_opt(opts->group_id, &rc);
+		m->parent = dup_opt(j->parent_id, &rc);
+		m->hostname = dup_opt(j->repo->hostname, &rc);
+		m->time = (int64_t)j->started.tv_sec;
+		m->time_nsec = j->started.tv_nsec;
+		m->size = j->size;
+		m->chunk_size = j->cs;
+		m->data_bytes = atomic_load(&j->data_bytes);
+		m->new_bytes = atomic_load(&j->new_stored);
+		m->new_chunks = atomic_load(&j->new_chunks);
+		m->read_bytes = atomic_load(&j->read_bytes);
+	}
+	if (!rc)
+		rc = cp_manifest_set_tags(m, opts->tags, opts->ntags);
+	if (!rc)
+		rc = cp_job_retain_backup(j->repo, m, m->time);
+	if (!rc)
+		rc = cp_repo_lock_check(j->lock);
+	/* A cancel that came in the meantime must not store a manifest. */
+	if (!rc && cp_failure_get(&j->failure))
+		rc = cp_failure_get(&j->failure);
+	if (!rc)
+		rc = cp_repo_manifest_save(j->repo, m, j->id);
+	if (!rc)
+		atomic_store(&j->saved, 1);
+	return rc;
 }
 
 int cp_job_backup(char **id_out, cp_backup_stats *stats, cp_repository *repo,
@@ -472,57 +558,28 @@ int cp_job_backup(char **id_out, cp_backup_stats *stats, cp_repository *repo,
 		rc = cp_workers_run(nthreads, nreaders ? split_worker : backup_worker, backup_tick,
 				    &j, &j.failure);
 	}
-	if (!rc)
-		rc = cp_packer_finish(j.packer);
-
-	/* The chunk map, in disk order. */
+	/*
+	 * The last uploads, the index and the manifest run on a worker too, so
+	 * that the caller's callback keeps running and a cancel ends a hung
+	 * transfer there as well.
+	 */
+	j.opts = opts;
+	j.parent_id = parent_id;
+	j.started = started;
+	j.lock = lock;
+	j.base = &base;
+	j.nthreads = nthreads;
+	j.m = &m;
 	if (!rc) {
-		size_t total = base.n;
-		for (unsigned int t = 0; t < nthreads; t++)
-			total += j.outs[t].n;
-		m.map = malloc((total ? total : 1) * sizeof(*m.map));
-		if (!m.map)
-			rc = cp_error_oom();
-		if (!rc) {
-			if (base.n)
-				memcpy(m.map, base.v, base.n * sizeof(*m.map));
-			m.nchunks = base.n;
-			for (unsigned int t = 0; t < nthreads; t++) {
-				if (j.outs[t].n)
-					memcpy(m.map + m.nchunks, j.outs[t].v,
-					       j.outs[t].n * sizeof(*m.map));
-				m.nchunks += j.outs[t].n;
-			}
-			qsort(m.map, m.nchunks, sizeof(*m.map), cmp_entry);
-		}
+		atomic_store(&j.finishing, 1);
+		rc = cp_workers_run(1, finish_worker, backup_tick, &j, &j.failure);
 	}
-	if (!rc) {
-		m.source = dup_opt(opts->source, &rc);
-		m.provider = dup_opt(opts->provider, &rc);
-		m.snapshot_id = dup_opt(opts->snapshot_id, &rc);
-		m.instance_id = dup_opt(opts->instance_id, &rc);
-		m.group_id = dup_opt(opts->group_id, &rc);
-		m.parent = dup_opt(parent_id, &rc);
-		m.hostname = dup_opt(repo->hostname, &rc);
-		m.time = (int64_t)started.tv_sec;
-		m.time_nsec = started.tv_nsec;
-		m.size = j.size;
-		m.chunk_size = j.cs;
-		m.data_bytes = atomic_load(&j.data_bytes);
-		m.new_bytes = atomic_load(&j.new_stored);
-		m.new_chunks = atomic_load(&j.new_chunks);
-		m.read_bytes = atomic_load(&j.read_bytes);
+	if (rc && atomic_load(&j.saved)) {
+		/* The cancel came after the manifest was stored: the backup exists. */
+		cp_error_clear();
+		rc = 0;
 	}
-	if (!rc)
-		rc = cp_manifest_set_tags(&m, opts->tags, opts->ntags);
-	if (!rc)
-		rc = cp_job_retain_backup(repo, &m, m.time);
-	if (!rc)
-		rc = cp_repo_lock_check(lock);
-	char id[CP_HEX_ID_LEN + 1];
-	if (!rc)
-		rc = cp_repo_manifest_save(repo, &m, id);
-	if (!rc && !(*id_out = strdup(id)))
+	if (!rc && !(*id_out = strdup(j.id)))
 		rc = cp_error_oom();
 
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -538,8 +595,8 @@ int cp_job_backup(char **id_out, cp_backup_stats *stats, cp_repository *repo,
 	}
 	if (!rc)
 		cp_log(repo->ctx, CP_LOG_INFO,
-		       "backup %s of %s done: read %llu bytes, stored %llu new bytes in %.2f s", id,
-		       opts->source, (unsigned long long)atomic_load(&j.read_bytes),
+		       "backup %s of %s done: read %llu bytes, stored %llu new bytes in %.2f s",
+		       j.id, opts->source, (unsigned long long)atomic_load(&j.read_bytes),
 		       (unsigned long long)atomic_load(&j.new_stored),
 		       (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9);
 

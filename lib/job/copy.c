@@ -35,6 +35,17 @@ typedef struct {
 	map_vec *outs;
 	unsigned int threads;
 	atomic_uint_fast64_t stored;
+
+	/* The finishing step (see finish_worker). */
+	const cp_manifest *m;
+	const char *id, *dst_parent;
+	int64_t started;
+	cp_manifest *out;
+	char *dst_id;
+	cp_progress_cb cb;
+	void *payload;
+	cp_failure failure;
+	atomic_int saved;
 } copy_job;
 
 static int store_chunk(void *arg, unsigned int worker, uint64_t index, const uint8_t id[CP_ID_LEN],
@@ -81,6 +92,78 @@ static char *dup_or_null(const char *s, int *rc)
 	return d;
 }
 
+/*
+ * After the fetch: the last packs, the index and the manifest, on a
+ * worker thread that watches the copy's stop flag (see workers.h).
+ */
+static int finish_worker(void *arg, unsigned int index)
+{
+	copy_job *j = arg;
+	const cp_manifest *m = j->m;
+	cp_manifest *out = j->out;
+	(void)index;
+	int rc = cp_packer_finish(j->packer);
+	if (!rc) {
+		out->map = malloc((m->nchunks ? m->nchunks : 1) * sizeof(*out->map));
+		if (!out->map)
+			rc = cp_error_oom();
+		for (unsigned int t = 0; !rc && t < j->threads; t++) {
+			if (j->outs[t].n)
+				memcpy(out->map + out->nchunks, j->outs[t].v,
+				       j->outs[t].n * sizeof(*out->map));
+			out->nchunks += j->outs[t].n;
+		}
+	}
+	if (!rc && out->nchunks != m->nchunks)
+		rc = cp_error_set(CP_ERROR, CP_ERRCLASS_REPOSITORY,
+				  "internal error: copied %llu of %llu chunks of backup %s",
+				  (unsigned long long)out->nchunks, (unsigned long long)m->nchunks,
+				  j->id);
+	if (!rc) {
+		qsort(out->map, out->nchunks, sizeof(*out->map), cmp_entry);
+		out->source = dup_or_null(m->source, &rc);
+		out->provider = dup_or_null(m->provider, &rc);
+		out->snapshot_id = dup_or_null(m->snapshot_id, &rc);
+		out->instance_id = dup_or_null(m->instance_id, &rc);
+		out->group_id = dup_or_null(m->group_id, &rc);
+		out->hostname = dup_or_null(m->hostname, &rc);
+		out->parent = dup_or_null(j->dst_parent, &rc);
+		out->copied_from = dup_or_null(j->id, &rc);
+		out->time = m->time;
+		out->time_nsec = m->time_nsec;
+		out->size = m->size;
+		out->chunk_size = m->chunk_size;
+		out->data_bytes = m->data_bytes;
+		out->read_bytes = m->read_bytes;
+		out->new_bytes = atomic_load(&j->stored);
+		cp_packer_stats ps;
+		cp_packer_get_stats(j->packer, &ps);
+		out->new_chunks = ps.blobs;
+	}
+	if (!rc)
+		rc = cp_manifest_set_tags(out, m->tags, m->ntags);
+	if (!rc)
+		rc = cp_job_retain_backup(j->dst, out, j->started);
+	/* A cancel that came in the meantime must not store a manifest. */
+	if (!rc && cp_failure_get(&j->failure))
+		rc = cp_failure_get(&j->failure);
+	if (!rc)
+		rc = cp_repo_manifest_save(j->dst, out, j->dst_id);
+	if (!rc)
+		atomic_store(&j->saved, 1);
+	return rc;
+}
+
+static int finish_tick(void *arg)
+{
+	copy_job *j = arg;
+	cp_packer_stats ps;
+	cp_packer_get_stats(j->packer, &ps);
+	cp_progress p = {"finishing", ps.uploaded_bytes, ps.stored_bytes, atomic_load(&j->stored),
+			 NULL};
+	return cp_progress_report(j->cb, j->payload, &p);
+}
+
 /* Copy one backup; *dst_id receives its id in dst. */
 static int copy_one(cp_repository *dst, cp_repository *src, const char *id, const char *dst_parent,
 		    cp_progress_cb cb, void *payload, char dst_id[CP_HEX_ID_LEN + 1])
@@ -109,51 +192,24 @@ static int copy_one(cp_repository *dst, cp_repository *src, const char *id, cons
 		cp_fetch_options fo = {j.threads, "copy", 0, cb, payload};
 		rc = cp_fetch_chunks(src, &m, id, &fo, store_chunk, &j);
 	}
+	/* The last packs, the index and the manifest go up while the callback can still cancel. */
+	j.m = &m;
+	j.id = id;
+	j.dst_parent = dst_parent;
+	j.started = started;
+	j.out = &out;
+	j.dst_id = dst_id;
+	j.cb = cb;
+	j.payload = payload;
+	cp_failure_init(&j.failure);
 	if (!rc)
-		rc = cp_packer_finish(j.packer);
-	if (!rc) {
-		out.map = malloc((m.nchunks ? m.nchunks : 1) * sizeof(*out.map));
-		if (!out.map)
-			rc = cp_error_oom();
-		for (unsigned int t = 0; !rc && t < j.threads; t++) {
-			if (j.outs[t].n)
-				memcpy(out.map + out.nchunks, j.outs[t].v,
-				       j.outs[t].n * sizeof(*out.map));
-			out.nchunks += j.outs[t].n;
-		}
+		rc = cp_workers_run(1, finish_worker, finish_tick, &j, &j.failure);
+	if (rc && atomic_load(&j.saved)) {
+		/* The cancel came after the manifest was stored: the copy exists. */
+		cp_error_clear();
+		rc = 0;
 	}
-	if (!rc && out.nchunks != m.nchunks)
-		rc = cp_error_set(CP_ERROR, CP_ERRCLASS_REPOSITORY,
-				  "internal error: copied %llu of %llu chunks of backup %s",
-				  (unsigned long long)out.nchunks, (unsigned long long)m.nchunks,
-				  id);
-	if (!rc) {
-		qsort(out.map, out.nchunks, sizeof(*out.map), cmp_entry);
-		out.source = dup_or_null(m.source, &rc);
-		out.provider = dup_or_null(m.provider, &rc);
-		out.snapshot_id = dup_or_null(m.snapshot_id, &rc);
-		out.instance_id = dup_or_null(m.instance_id, &rc);
-		out.group_id = dup_or_null(m.group_id, &rc);
-		out.hostname = dup_or_null(m.hostname, &rc);
-		out.parent = dup_or_null(dst_parent, &rc);
-		out.copied_from = dup_or_null(id, &rc);
-		out.time = m.time;
-		out.time_nsec = m.time_nsec;
-		out.size = m.size;
-		out.chunk_size = m.chunk_size;
-		out.data_bytes = m.data_bytes;
-		out.read_bytes = m.read_bytes;
-		out.new_bytes = atomic_load(&j.stored);
-		cp_packer_stats ps;
-		cp_packer_get_stats(j.packer, &ps);
-		out.new_chunks = ps.blobs;
-	}
-	if (!rc)
-		rc = cp_manifest_set_tags(&out, m.tags, m.ntags);
-	if (!rc)
-		rc = cp_job_retain_backup(dst, &out, started);
-	if (!rc)
-		rc = cp_repo_manifest_save(dst, &out, dst_id);
+	cp_failure_dispose(&j.failure);
 	if (!rc)
 		cp_log(src->ctx, CP_LOG_INFO, "copied backup %s as %s (%llu new bytes)", id, dst_id,
 		       (unsigned long long)out.new_bytes);

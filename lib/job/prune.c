@@ -24,10 +24,12 @@
 #include "format/manifest_io.h"
 #include "job/list.h"
 #include "job/prune_hold.h"
+#include "job/workers.h"
 
 #include "ctx.h"
 #include "error.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +72,12 @@ typedef struct {
 	cp_object_info *data_info; /* what the listing said of each of data */
 	char *data_held;	   /* data[i] must stay (locked, or too young) */
 	cp_prune_hold hold;
-	uint64_t done, total;
+	atomic_uint_fast64_t done;
+	uint64_t total;
+	/* Repacking runs on a worker; the caller's thread reports and can cancel. */
+	cp_packer *packer;
+	cp_failure failure;
+	atomic_int finishing;
 } prune_job;
 
 static int add_pack(const cp_index_pack *pack, void *payload)
@@ -97,9 +104,15 @@ static int add_pack(const cp_index_pack *pack, void *payload)
 	return rc;
 }
 
-static int progress(prune_job *j, const char *phase)
+static int progress_tick(void *arg)
 {
-	cp_progress p = {phase, j->done, j->total, 0, NULL};
+	prune_job *j = arg;
+	cp_progress p = {"prune", atomic_load(&j->done), j->total, 0, NULL};
+	if (atomic_load(&j->finishing)) {
+		cp_packer_stats ps;
+		cp_packer_get_stats(j->packer, &ps);
+		p = (cp_progress){"finishing", ps.uploaded_bytes, ps.stored_bytes, 0, NULL};
+	}
 	return cp_progress_report(j->opts->progress_cb, j->opts->progress_payload, &p);
 }
 
@@ -330,10 +343,11 @@ static void pack_key(prune_job *j, uint32_t n, char key[CP_KEY_MAX], char hex[CP
 
 static int repack(prune_job *j, cp_packer *packer)
 {
+	/* A cancel from the caller's callback stops between packs as well as in a transfer. */
 	cp_chunk_coder coder;
 	cp_buf data = CP_BUF_INIT, plain = CP_BUF_INIT;
 	int rc = cp_chunk_coder_init(&coder, j->repo);
-	for (uint32_t n = 0; !rc && n < j->packs.npacks; n++) {
+	for (uint32_t n = 0; !rc && n < j->packs.npacks && !cp_failure_get(&j->failure); n++) {
 		pack_state *p = &j->ps[n];
 		if (p->fate != REPACK)
 			continue;
@@ -361,13 +375,24 @@ static int repack(prune_job *j, cp_packer *packer)
 			break;
 		}
 		j->stats->packs_rewritten++;
-		j->done += p->size;
-		rc = progress(j, "prune");
+		atomic_fetch_add(&j->done, p->size);
 	}
 	cp_buf_dispose(&data);
 	cp_buf_dispose(&plain);
 	cp_chunk_coder_dispose(&coder);
 	return rc;
+}
+
+/* Repack, then the new packs' index, on a worker watching the job's stop flag. */
+static int repack_worker(void *arg, unsigned int index)
+{
+	prune_job *j = arg;
+	(void)index;
+	int rc = repack(j, j->packer);
+	if (!rc)
+		rc = cp_failure_get(&j->failure);
+	atomic_store(&j->finishing, 1);
+	return rc ? rc : cp_packer_finish(j->packer);
 }
 
 /* One index of every kept pack with all its entries. */
@@ -515,6 +540,7 @@ static int prune_run(cp_repository *repo, const cp_prune_options *opts, cp_prune
 	j.opts = opts;
 	j.stats = stats;
 	cp_prune_hold_init(&j.hold, repo, opts, stats);
+	cp_failure_init(&j.failure);
 	cp_repo_lock *lock = NULL;
 	cp_packer *packer = NULL;
 	int rc = cp_index_table_init(&j.packs);
@@ -562,6 +588,9 @@ static int prune_run(cp_repository *repo, const cp_prune_options *opts, cp_prune
 		       "leftovers%s",
 		       j.packs.npacks, ndelete - nrepack, nrepack, leftovers,
 		       opts->dry_run ? " (dry run)" : "");
+	/* The last moment to cancel before the repository changes. */
+	if (!rc && !opts->dry_run)
+		rc = progress_tick(&j);
 	if (!rc && opts->dry_run) {
 		stats->packs_removed = ndelete + leftovers;
 		stats->packs_rewritten = nrepack;
@@ -574,10 +603,10 @@ static int prune_run(cp_repository *repo, const cp_prune_options *opts, cp_prune
 		char compact[CP_HEX_ID_LEN + 1] = "";
 		if (nrepack) {
 			rc = cp_packer_new(&packer, repo);
+			j.packer = packer;
 			if (!rc)
-				rc = repack(&j, packer);
-			if (!rc)
-				rc = cp_packer_finish(packer);
+				rc = cp_workers_run(1, repack_worker, progress_tick, &j,
+						    &j.failure);
 			if (!rc)
 				cp_packer_get_stats(packer, &ps);
 		}
@@ -661,6 +690,7 @@ static int prune_run(cp_repository *repo, const cp_prune_options *opts, cp_prune
 	free(j.data_info);
 	free(j.data_held);
 	cp_prune_hold_dispose(&j.hold);
+	cp_failure_dispose(&j.failure);
 	free(j.entries);
 	free(j.ps);
 	cp_error_restore(&saved);

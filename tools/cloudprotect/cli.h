@@ -31,6 +31,7 @@ typedef struct cli {
 	cp_provider *provider;
 	yajl_gen out; /* JSON output when --json */
 	char *password;
+	const char *cancel_note; /* what is true after a cancel by signal (cli_cancel_on_signal) */
 } cli;
 
 typedef struct cli_command {
@@ -39,8 +40,21 @@ typedef struct cli_command {
 	int (*run)(cli *c, int argc, char **argv);
 } cli_command;
 
-/* Report the library's last error (or msg when none) on stderr; returns the exit status it maps to. */
+/*
+ * Report the library's last error (or msg when none) on stderr; returns the
+ * exit status it maps to. A job cancelled by a signal prints c->cancel_note
+ * instead and returns 128 + the signal (130 for SIGINT).
+ */
 int cli_fail(cli *c, int rc, const char *what);
+
+/*
+ * From now on SIGINT and SIGTERM cancel the running job through its progress
+ * callback (cli_progress_cb returns non-zero), so it stops cleanly; a second
+ * signal exits at once. note says what is true after such a cancel.
+ */
+void cli_cancel_on_signal(cli *c, const char *note);
+/* The signal that asked to cancel, or 0. */
+int cli_interrupted(void);
 /* Report a usage error naming the command; returns EXIT_USAGE. */
 int cli_usage_error(const char *command, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
@@ -101,6 +115,7 @@ int cmd_cost(cli *c, int argc, char **argv);
 int cmd_history(cli *c, int argc, char **argv);
 int cmd_worker(cli *c, int argc, char **argv);
 int cmd_network(cli *c, int argc, char **argv);
+int cmd_tag(cli *c, int argc, char **argv);
 
 /* The policy state directory: given, CLOUDPROTECT_STATE_DIR, beside the local root, or XDG (malloc'd). */
 char *cli_state_dir(cli *c, const char *given);

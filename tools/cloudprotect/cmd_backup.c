@@ -163,6 +163,8 @@ static int backup_one_snapshot(snapshot_job *job, const char *snapshot_id)
 static int backup_each_disk(const cp_snapshot *s, void *payload)
 {
 	snapshot_job *job = payload;
+	if (cli_interrupted())
+		return 0; /* cancelled by a signal: the disks left are not backed up */
 	cp_backup_options o = *job->opts;
 	cp_backup_options *saved = job->opts;
 	job->opts = &o;
@@ -228,6 +230,9 @@ int cmd_backup(cli *c, int argc, char **argv)
 	o.progress_cb = cli_progress_cb;
 	o.progress_payload = c;
 	o.full = full;
+	cli_cancel_on_signal(c, "cancelled; no backup was recorded (the repository stays valid; "
+				"packs already uploaded are reused by the next backup or "
+				"removed by prune)");
 	char *parent_id = NULL, *source = NULL;
 	range_list changed = {0};
 	int rc;

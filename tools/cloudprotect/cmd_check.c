@@ -43,6 +43,7 @@ int cmd_check(cli *c, int argc, char **argv)
 		return status;
 	cp_check_result r;
 	memset(&r, 0, sizeof(r));
+	cli_cancel_on_signal(c, "cancelled; check only reads, the repository is unchanged");
 	cli_json_begin(c, 0);
 	cli_json_key(c, "problems");
 	cli_json_begin(c, 1);

@@ -64,6 +64,8 @@ int cmd_copy(cli *c, int argc, char **argv)
 		for (int i = 0; ids && i < nids; i++)
 			ids[i] = argv[optind + i];
 	}
+	cli_cancel_on_signal(c, "cancelled; backups copied before stay complete, the one in "
+				"progress was not recorded, and the source is unchanged");
 	rc = cp_backup_copy(dst, src, ids, cli_progress_cb, c);
 	cli_progress_done(c);
 	free(ids);

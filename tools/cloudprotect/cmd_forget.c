@@ -141,6 +141,8 @@ int cli_run_prune(cli *c, cp_repository *repo, const cp_prune_options *opts)
 	int dry_run = o.dry_run;
 	o.progress_cb = cli_progress_cb;
 	o.progress_payload = c;
+	cli_cancel_on_signal(c, "cancelled; the repository stays valid (prune changes it in a "
+				"crash-safe order); run prune again to finish");
 	cp_prune_stats st;
 	memset(&st, 0, sizeof(st));
 	int rc = cp_prune(repo, &o, &st);

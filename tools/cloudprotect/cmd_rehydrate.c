@@ -94,6 +94,8 @@ int cmd_rehydrate(cli *c, int argc, char **argv)
 	if (!rc && !o.dry_run && plan.archived) {
 		o.progress_cb = cli_progress_cb;
 		o.progress_payload = c;
+		cli_cancel_on_signal(c, "cancelled; thaws already requested go on, the repository "
+					"is unchanged; run rehydrate again to request the rest");
 		rc = cp_backup_rehydrate(repo, ref, &o, &st);
 		cli_progress_done(c);
 	}

@@ -97,6 +97,8 @@ int cmd_restore(cli *c, int argc, char **argv)
 	cp_restore_options ro = CP_RESTORE_OPTIONS_INIT;
 	ro.progress_cb = cli_progress_cb;
 	ro.progress_payload = c;
+	cli_cancel_on_signal(c, "cancelled; the repository is unchanged and the target was left "
+				"untouched");
 	double t0 = now_seconds();
 	rc = cp_restore(repo, id, w, &ro);
 	if (!rc)

@@ -25,9 +25,11 @@ static const cli_command commands[] = {
 	{"unlock", "remove stale locks", cmd_unlock},
 	{"policy", "validate, plan, run or schedule a protection policy", cmd_policy},
 	{"history", "list the runs policies recorded", cmd_history},
-	{"worker", "run a job on a temporary machine; list, terminate and reap workers", cmd_worker},
+	{"worker", "run a job on a temporary machine; list, terminate and reap workers",
+	 cmd_worker},
 	{"cost", "estimate what a policy costs a month", cmd_cost},
 	{"network", "export a region's network configuration or re-create it", cmd_network},
+	{"tag", "add or overwrite tags on a resource or snapshot", cmd_tag},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -69,6 +71,10 @@ static void usage(FILE *f)
 		   "Commands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nCtrl-C (SIGINT) or SIGTERM during backup, restore, copy, check, prune or "
+		   "rehydrate\ncancels it cleanly (exit status 130, or 143 for SIGTERM); a second "
+		   "one exits at once.\nExit statuses: 0 ok, 1 error, 2 usage, 10 no repository, "
+		   "11 locked, 12 wrong\npassword, 13 corrupt, 130/143 cancelled by a signal.\n");
 	fprintf(f, "\nRun 'cloudprotect COMMAND --help' for a command's options.\n");
 }
 

@@ -127,6 +127,9 @@ int cli_progress_enabled(const cli *c)
 int cli_progress_cb(const cp_progress *p, void *payload)
 {
 	cli *c = payload;
+	/* The library stops the job cleanly when this returns non-zero. */
+	if (cli_interrupted())
+		return 1;
 	if (!cli_progress_enabled(c))
 		return 0;
 	struct timespec now;

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,13 +19,64 @@ static int exit_status_for(int rc)
 	}
 }
 
+static volatile sig_atomic_t interrupted;
+
+static void write_stderr(const char *s)
+{
+	/* Only async-signal-safe calls here. */
+	ssize_t n = write(2, s, strlen(s));
+	(void)n;
+}
+
+static void on_signal(int sig)
+{
+	if (interrupted) {
+		write_stderr("\ncloudprotect: interrupted again: exiting now (the repository stays "
+			     "valid; its lock expires, or `cloudprotect unlock` removes it)\n");
+		_exit(128 + sig);
+	}
+	interrupted = sig;
+	write_stderr("\ncloudprotect: cancelling; interrupt again to exit at once\n");
+}
+
+void cli_cancel_on_signal(cli *c, const char *note)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	static const int sigs[] = {SIGINT, SIGTERM};
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
+		struct sigaction old;
+		/* A signal ignored when we started (nohup, a background job) stays ignored. */
+		if (!sigaction(sigs[i], NULL, &old) && old.sa_handler != SIG_IGN)
+			sigaction(sigs[i], &sa, NULL);
+	}
+	c->cancel_note = note;
+}
+
+int cli_interrupted(void)
+{
+	return interrupted;
+}
+
 int cli_fail(cli *c, int rc, const char *what)
 {
 	const cp_error *e = cp_error_last();
 	const char *msg = e ? e->message : cp_error_code_name(rc);
+	int sig = cli_interrupted();
 	cli_progress_done(c);
-	fprintf(stderr, "cloudprotect: error: %s: %s\n", what, msg);
-	if (e && (e->cloud_code || e->request_id))
+	if (rc == CP_ECANCELLED && sig) {
+		fprintf(stderr, "cloudprotect: %s: %s\n",
+			sig == SIGINT ? "interrupted" : "terminated",
+			c && c->cancel_note ? c->cancel_note
+					    : "cancelled; the repository is unchanged");
+		what = "cancelled by a signal";
+	} else {
+		fprintf(stderr, "cloudprotect: error: %s: %s\n", what, msg);
+	}
+	if (e && (e->cloud_code || e->request_id) && !(rc == CP_ECANCELLED && sig))
 		fprintf(stderr,
 			"cloudprotect: error: cloud error code %s, HTTP %d, request id %s\n",
 			e->cloud_code ? e->cloud_code : "-", e->http_status,
@@ -42,6 +94,8 @@ int cli_fail(cli *c, int rc, const char *what)
 		cli_json_end(c, 0);
 		cli_json_flush(c);
 	}
+	if (rc == CP_ECANCELLED && sig)
+		return 128 + sig;
 	return exit_status_for(rc);
 }
 

@@ -82,7 +82,7 @@ static int held_requests(void)
 	cp_buf out = CP_BUF_INIT;
 	ck_assert_int_eq(tu_sim_get(&proxy, "/_proxy/stats", &out), 200);
 	const char *p = strstr(out.ptr, "\"stalled\": ");
-	int n = p ? atoi(p + 11) : -1;
+	int n = p ? (int)strtol(p + 11, NULL, 10) : -1;
 	cp_buf_dispose(&out);
 	return n;
 }
@@ -264,6 +264,52 @@ START_TEST(backup_cancelled_while_an_upload_hangs)
 }
 END_TEST
 
+/*
+ * After the workers end, the last pack, the index and the manifest are
+ * stored with no worker reading: the callback must still run and its
+ * cancel must end whichever of them hangs. One pack larger than the image
+ * makes the only pack upload the last one.
+ */
+static const char *const finishing_puts[] = {"data", "index", "manifests"};
+
+START_TEST(backup_cancelled_while_finishing)
+{
+	const char *dir = finishing_puts[_i];
+	char prefix[32], held[64];
+	snprintf(prefix, sizeof(prefix), "finish-%s", dir);
+	snprintf(held, sizeof(held), "/%s/%s/", prefix, dir);
+	release(); /* nothing held or logged by an earlier case */
+	cp_ctx *ctx = new_ctx();
+	cp_repository *repo = create_repo_packs(ctx, prefix, 16u << 20);
+	hold("PUT", held);
+	canceller c = {0};
+	int rc = 0;
+	char *id = backup_image(repo, cancel_when_held, &c, &rc);
+	assert_prompt_cancel(rc, &c, held);
+	ck_assert_ptr_null(id);
+	ck_assert_int_ge(proxied("PUT", held), 1);
+	/* Nothing after the held step was attempted: no manifest when a pack or index hung. */
+	if (strcmp(dir, "manifests")) {
+		snprintf(held, sizeof(held), "/%s/manifests/", prefix);
+		ck_assert_int_eq(proxied("PUT", held), 0);
+	}
+	release();
+
+	/* No backup was recorded, the repository checks clean, and the next backup works. */
+	cp_backup_list list;
+	tu_ok(cp_backup_list_get(&list, repo));
+	ck_assert_uint_eq(list.count, 0);
+	cp_backup_list_dispose(&list);
+	assert_sound(repo, 0);
+	id = backup_image(repo, NULL, NULL, &rc);
+	tu_ok(rc);
+	assert_sound(repo, 1);
+	cp_free(id);
+	cp_repository_close(repo);
+	cp_ctx_free(ctx);
+}
+END_TEST
+
 START_TEST(restore_and_check_cancelled_while_a_download_hangs)
 {
 	cp_ctx *ctx = new_ctx();
@@ -324,6 +370,93 @@ START_TEST(copy_cancelled_while_an_upload_hangs)
 }
 END_TEST
 
+/* The copy's manifest goes up after its fetch workers ended; a cancel still ends it. */
+START_TEST(copy_cancelled_while_its_manifest_hangs)
+{
+	release();
+	cp_ctx *ctx = new_ctx();
+	cp_repository *src = create_repo(ctx, "copyfinsrc");
+	cp_repository *dst = create_repo(ctx, "copyfindst");
+	int rc = 0;
+	char *id = backup_image(src, NULL, NULL, &rc);
+	tu_ok(rc);
+	hold("PUT", "/copyfindst/manifests/");
+	canceller c = {0};
+	rc = cp_backup_copy(dst, src, NULL, cancel_when_held, &c);
+	assert_prompt_cancel(rc, &c, "copy's manifest");
+	release();
+	assert_sound(dst, 0);
+	tu_ok(cp_backup_copy(dst, src, NULL, NULL, NULL));
+	assert_sound(dst, 1);
+	cp_free(id);
+	cp_repository_close(dst);
+	cp_repository_close(src);
+	cp_ctx_free(ctx);
+}
+END_TEST
+
+static void write_random_file(const char *path, size_t size, uint64_t seed);
+
+/* Prune's repack uploads run on a worker too: a cancel ends a hung one, and nothing is deleted. */
+START_TEST(prune_cancelled_while_a_repack_upload_hangs)
+{
+	release();
+	cp_ctx *ctx = new_ctx();
+	cp_repository *repo = create_repo(ctx, "prune");
+	int rc = 0;
+	char *first = backup_image(repo, NULL, NULL, &rc);
+	tu_ok(rc);
+	/* Two of every three chunks rewritten: the first backup's packs end up mostly unused. */
+	char *second_image = NULL, *other = NULL;
+	ck_assert_int_ge(asprintf(&second_image, "%s/prune2.img", work), 0);
+	ck_assert_int_ge(asprintf(&other, "%s/prune-other.img", work), 0);
+	write_random_file(other, IMAGE_SIZE, 11);
+	FILE *a = fopen(image, "rb"), *b = fopen(other, "rb"), *out = fopen(second_image, "wb");
+	ck_assert(a && b && out);
+	char buf[64 * 1024], alt[64 * 1024];
+	for (size_t i = 0; i < IMAGE_SIZE / sizeof(buf); i++) {
+		ck_assert_uint_eq(fread(buf, 1, sizeof(buf), a), sizeof(buf));
+		ck_assert_uint_eq(fread(alt, 1, sizeof(alt), b), sizeof(alt));
+		ck_assert_uint_eq(fwrite(i % 3 ? alt : buf, 1, sizeof(buf), out), sizeof(buf));
+	}
+	fclose(a);
+	fclose(b);
+	ck_assert_int_eq(fclose(out), 0);
+	char *second = backup_file(repo, second_image, NULL, NULL, &rc);
+	tu_ok(rc);
+	const char *ids[] = {first, NULL};
+	tu_ok(cp_forget(repo, NULL, ids, NULL, NULL));
+
+	release(); /* a fresh log: what prune sends */
+	hold("PUT", "/prune/data/");
+	cp_prune_options po = CP_PRUNE_OPTIONS_INIT;
+	canceller c = {0};
+	po.progress_cb = cancel_when_held;
+	po.progress_payload = &c;
+	cp_prune_stats st;
+	rc = cp_prune(repo, &po, &st);
+	assert_prompt_cancel(rc, &c, "prune");
+	ck_assert_int_eq(proxied("DELETE", "/prune/index/"), 0);
+	ck_assert_int_eq(proxied("DELETE", "/prune/manifests/"), 0);
+	ck_assert_int_ge(proxied("PUT", "/prune/data/"), 1);
+	ck_assert_int_eq(proxied("DELETE", "/prune/data/"), 0);
+	release();
+	assert_sound(repo, 1);
+
+	/* Uncancelled, the same prune repacks and frees space. */
+	po.progress_cb = NULL;
+	tu_ok(cp_prune(repo, &po, &st));
+	ck_assert_uint_ge(st.packs_rewritten, 1);
+	assert_sound(repo, 1);
+	cp_free(first);
+	cp_free(second);
+	free(second_image);
+	free(other);
+	cp_repository_close(repo);
+	cp_ctx_free(ctx);
+}
+END_TEST
+
 /* Not tu_write_sparse: check's asserts only work inside a test. */
 static void write_random_file(const char *path, size_t size, uint64_t seed)
 {
@@ -353,7 +486,8 @@ int main(void)
 		abort();
 	write_random_file(image, IMAGE_SIZE, 7);
 	write_random_file(big_image, BIG_IMAGE_SIZE, 8);
-	const char *args[] = {"--key", GCS_ID ":" GCS_SECRET, "--bucket", "backups", NULL};
+	static const char key[] = GCS_ID ":" GCS_SECRET;
+	const char *args[] = {"--key", key, "--bucket", "backups", NULL};
 	tu_sim_start(&gcs, NULL, "gcs_xml.py", args);
 	tu_sim_start(&proxy, NULL, "http_proxy.py", NULL);
 	snprintf(proxy_url, sizeof(proxy_url), "http://127.0.0.1:%d", proxy.port);
@@ -363,8 +497,12 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, transfer_in_flight_ends_when_its_thread_is_cancelled);
 	tcase_add_test(tc, backup_cancelled_while_an_upload_hangs);
+	tcase_add_loop_test(tc, backup_cancelled_while_finishing, 0,
+			    sizeof(finishing_puts) / sizeof(finishing_puts[0]));
 	tcase_add_test(tc, restore_and_check_cancelled_while_a_download_hangs);
 	tcase_add_test(tc, copy_cancelled_while_an_upload_hangs);
+	tcase_add_test(tc, copy_cancelled_while_its_manifest_hangs);
+	tcase_add_test(tc, prune_cancelled_while_a_repack_upload_hangs);
 	suite_add_tcase(s, tc);
 	int rc = tu_run(s);
 	tu_sim_stop(&proxy);
