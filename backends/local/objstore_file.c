@@ -2,7 +2,10 @@
  * file:// object store: a repository in a directory. Every object is
  * written to a temporary sibling, flushed and renamed into place, so a
  * killed writer never leaves a partial object under its real name.
+ * Streaming writes (packs) live in objstore_file_writer.c.
  */
+#include "objstore_file.h"
+
 #include "cloudprotect/sys/objstore.h"
 #include "error.h"
 #include "fs.h"
@@ -244,85 +247,20 @@ static int file_remove(void *state, const char *key)
 	return rc;
 }
 
-typedef struct {
-	cp_objstore_writer base;
-	char *path;
-	char *tmp;
-	int fd;
-	uint64_t written;
-	int create_only;
-	int done;
-} file_writer;
-
-static int fw_write(cp_objstore_writer *self, const void *data, size_t len)
-{
-	file_writer *w = (file_writer *)self;
-	int rc = cp_fs_pwrite_full(w->fd, data, len, w->written, w->tmp);
-	if (!rc)
-		w->written += len;
-	return rc;
-}
-
-static int fw_commit(cp_objstore_writer *self)
-{
-	file_writer *w = (file_writer *)self;
-	if (fsync(w->fd))
-		return cp_error_set_os(CP_EIO, errno, "cannot flush '%s'", w->tmp);
-	if (w->create_only) {
-		if (link(w->tmp, w->path))
-			return errno == EEXIST ? cp_error_set(CP_EEXISTS, CP_ERRCLASS_OBJSTORE,
-							      "'%s' already exists", w->path)
-					       : cp_error_set_os(CP_EIO, errno,
-								 "cannot create '%s'", w->path);
-		unlink(w->tmp);
-	} else if (rename(w->tmp, w->path)) {
-		return cp_error_set_os(CP_EIO, errno, "cannot rename '%s' into place", w->tmp);
-	}
-	w->done = 1;
-	return cp_fs_fsync_parent(w->path);
-}
-
-static void fw_free(cp_objstore_writer *self)
-{
-	file_writer *w = (file_writer *)self;
-	close(w->fd);
-	if (!w->done)
-		unlink(w->tmp);
-	free(w->tmp);
-	free(w->path);
-	free(w);
-}
-
 static int file_writer_open(void *state, const char *key, const cp_put_options *opts,
 			    cp_objstore_writer **out)
 {
 	int rc = valid_key(key);
 	if (rc)
 		return rc;
-	file_writer *w = calloc(1, sizeof(*w));
-	if (!w)
+	char *path = key_path(state, key);
+	if (!path)
 		return cp_error_oom();
-	w->fd = -1;
-	w->path = key_path(state, key);
-	if (!w->path) {
-		free(w);
-		return cp_error_oom();
-	}
-	rc = ensure_parent(w->path);
+	rc = ensure_parent(path);
 	if (!rc)
-		rc = cp_fs_temp_sibling(&w->tmp, &w->fd, w->path);
-	if (rc) {
-		free(w->path);
-		free(w);
-		return rc;
-	}
-	w->create_only = opts->create_only;
-	w->base.version = CP_OBJSTORE_WRITER_VERSION;
-	w->base.write = fw_write;
-	w->base.commit = fw_commit;
-	w->base.free = fw_free;
-	*out = &w->base;
-	return 0;
+		rc = cp_file_writer_new(out, path, opts->create_only);
+	free(path);
+	return rc;
 }
 
 const cp_objstore_ops cp_file_objstore_ops = {
