@@ -74,7 +74,7 @@ ssize_t pwrite64(int fd, const void *buf, size_t len, off_t offset)
 }
 
 typedef struct {
-	char *dir;
+	char dir[4096];
 	char url[4200];
 	cp_ctx *ctx;
 	cp_objstore *store;
@@ -84,11 +84,12 @@ static void env_open(env *e, const char *base)
 {
 	memset(e, 0, sizeof(*e));
 	if (base) {
-		e->dir = strdup(base);
-		ck_assert_ptr_nonnull(e->dir);
-		ck_assert_ptr_nonnull(mkdtemp(e->dir));
+		snprintf(e->dir, sizeof(e->dir), "%s", base);
+		ck_assert_msg(mkdtemp(e->dir) != NULL, "cannot make a directory from %s", base);
 	} else {
-		e->dir = tu_tempdir("objstore-file");
+		char *made = tu_tempdir("objstore-file");
+		snprintf(e->dir, sizeof(e->dir), "%s", made);
+		free(made);
 	}
 	snprintf(e->url, sizeof(e->url), "file://%s/repo", e->dir);
 	cp_ctx_options o = CP_CTX_OPTIONS_INIT;
@@ -101,7 +102,6 @@ static void env_close(env *e)
 	cp_objstore_close(e->store);
 	cp_ctx_free(e->ctx);
 	tu_rmtree(e->dir);
-	free(e->dir);
 }
 
 /* How many entries a directory holds, temporary files included (list() hides them). */
