@@ -14,8 +14,11 @@
  *    "wait_timeout_s": 3600, "max_block_requests": 64,
  *    "backup_vault": "cloudprotect",  AWS Backup vault for DynamoDB/EFS/FSx jobs (made
  *                                     on first use, same name in every region)
- *    "backup_role_arn": "arn:aws:iam::..:role/..."}  IamRoleArn AWS Backup assumes for
+ *    "backup_role_arn": "arn:aws:iam::..:role/...",  IamRoleArn AWS Backup assumes for
  *                                     backup, copy and restore jobs (required for them)
+ *    "rds_copy_kms_key": "alias/aws/rds"}  KMS key in the target region for copies of
+ *                                     encrypted RDS snapshots: one key id/ARN/alias for
+ *                                     every region, or {"eu-west-1": "key", ...}
  *
  * Endpoints follow the AWS SDKs: AWS_ENDPOINT_URL_EC2 / AWS_ENDPOINT_URL_EBS,
  * else AWS_ENDPOINT_URL, else https://ec2.REGION.amazonaws.com and
@@ -61,6 +64,9 @@ static void provider_free(aws_provider *p)
 	free(p->availability_zone);
 	free(p->backup_vault);
 	free(p->backup_role_arn);
+	for (size_t i = 0; p->rds_copy_kms_keys && p->rds_copy_kms_keys[i]; i++)
+		free(p->rds_copy_kms_keys[i]);
+	free(p->rds_copy_kms_keys);
 	cp_http_pool_free(p->pool);
 	cp_creds_free(p->creds);
 	free(p);
@@ -93,11 +99,11 @@ static int dup_endpoint(char **out, const char *url)
 
 static int check_known_fields(yajl_val cfg)
 {
-	static const char *const known[] = {"regions",	    "region",	      "profile",
-					    "role_arn",	    "external_id",    "availability_zone",
-					    "encrypted",    "page_size",      "ebs_page_size",
-					    "poll_ms",	    "wait_timeout_s", "max_block_requests",
-					    "backup_vault", "backup_role_arn"};
+	static const char *const known[] = {"regions",	    "region",	       "profile",
+					    "role_arn",	    "external_id",     "availability_zone",
+					    "encrypted",    "page_size",       "ebs_page_size",
+					    "poll_ms",	    "wait_timeout_s",  "max_block_requests",
+					    "backup_vault", "backup_role_arn", "rds_copy_kms_key"};
 	for (size_t i = 0; i < cfg->u.object.len; i++) {
 		size_t k = 0;
 		while (k < sizeof(known) / sizeof(known[0]) &&
@@ -107,7 +113,8 @@ static int check_known_fields(yajl_val cfg)
 			return config_error("unknown field '%s' (known: regions, region, profile, "
 					    "role_arn, external_id, availability_zone, encrypted, "
 					    "page_size, ebs_page_size, poll_ms, wait_timeout_s, "
-					    "max_block_requests, backup_vault, backup_role_arn)",
+					    "max_block_requests, backup_vault, backup_role_arn, "
+					    "rds_copy_kms_key)",
 					    cfg->u.object.keys[i]);
 	}
 	return 0;
@@ -160,6 +167,34 @@ static int parse_regions(aws_provider *p, yajl_val cfg)
 			return config_error("'regions' entry %zu is not a region name", i + 1);
 		p->regions[i] = strdup(name);
 		if (!p->regions[i])
+			return cp_error_oom();
+	}
+	return 0;
+}
+
+/* "rds_copy_kms_key": a string for every region, or an object region -> key. */
+static int parse_rds_copy_kms_key(aws_provider *p, yajl_val cfg)
+{
+	yajl_val v = cp_json_get(cfg, "rds_copy_kms_key");
+	if (!v)
+		return 0;
+	int single = YAJL_IS_STRING(v);
+	if (!single && (!YAJL_IS_OBJECT(v) || !v->u.object.len))
+		return config_error("'rds_copy_kms_key' must be a KMS key id, ARN or alias, or "
+				    "an object of region -> key");
+	size_t n = single ? 1 : v->u.object.len;
+	p->rds_copy_kms_keys = calloc(2 * n + 1, sizeof(char *));
+	if (!p->rds_copy_kms_keys)
+		return cp_error_oom();
+	for (size_t i = 0; i < n; i++) {
+		const char *region = single ? "*" : v->u.object.keys[i];
+		const char *key = YAJL_GET_STRING(single ? v : v->u.object.values[i]);
+		if (!key || !*key)
+			return config_error("'rds_copy_kms_key' for '%s' is not a KMS key id, "
+					    "ARN or alias",
+					    region);
+		if (!(p->rds_copy_kms_keys[2 * i] = strdup(region)) ||
+		    !(p->rds_copy_kms_keys[2 * i + 1] = strdup(key)))
 			return cp_error_oom();
 	}
 	return 0;
@@ -220,6 +255,7 @@ static int parse_config(aws_provider *p, yajl_val cfg)
 	    (backup_role && !(p->backup_role_arn = strdup(backup_role))))
 		return cp_error_oom();
 	rc = parse_regions(p, cfg);
+	rc = rc ? rc : parse_rds_copy_kms_key(p, cfg);
 	rc = rc ? rc
 		: dup_endpoint(&p->ec2_url, env_first("AWS_ENDPOINT_URL_EC2", "AWS_ENDPOINT_URL"));
 	rc = rc ? rc

@@ -45,6 +45,8 @@ typedef struct aws_provider {
 	int encrypted;		    /* restores start encrypted snapshots */
 	char *backup_vault;	    /* AWS Backup vault for jobs (per region, same name) */
 	char *backup_role_arn;	    /* IamRoleArn AWS Backup assumes for jobs, or NULL */
+	/* KmsKeyId for encrypted RDS copies: "region", "key" pairs, NULL-ended; region "*" is any */
+	char **rds_copy_kms_keys;
 	cp_creds *creds;
 	cp_http_client_options http;
 	cp_http_pool *pool;

@@ -11,8 +11,10 @@ requests with RDS's 400 <Code>Throttling</Code>, which moto cannot do.
 Shows: DB inventory over several pages (MaxRecords/Marker) with ARN ids and
 id/tag/region filters; Redshift clusters as warehouses; snapshot create
 (waited for), list, get, copy to another region and delete, for DB instances
-and Aurora clusters; restore to a new instance, and to a new cluster with its
-first instance; Redshift snapshot create/list/delete/restore and a clear
+and Aurora clusters (an encrypted DB snapshot's copy with KmsKeyId, default
+and per-region, and a PreSignedUrl for the source region whose signature
+botocore recomputes; unencrypted copies send neither); restore to a new
+instance, and to a new cluster with its first instance; Redshift snapshot create/list/delete/restore and a clear
 refusal of per-snapshot copy; `cloudprotect tag` on an EC2 volume, DB instances, clusters,
 both snapshot kinds, Redshift clusters and snapshots (added or overwritten,
 other keys kept, as moto reports them; unknown ids, reserved keys refused);
@@ -149,6 +151,87 @@ def seed(moto):
         Tags=[{"Key": "env", "Value": "prod"}])
 
 
+def presign_matches(url, key_id, secret):
+    """Re-sign the presigned URL's request with botocore; True when the signatures agree."""
+    import datetime
+    import botocore.auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+    from ebs_direct import frozen_clock
+    u = urllib.parse.urlsplit(url)
+    q = urllib.parse.parse_qsl(u.query, keep_blank_values=True)
+    amz = {k: v for k, v in q if k.startswith("X-Amz-")}
+    plain = [(k, v) for k, v in q if not k.startswith("X-Amz-")]
+    _, _, region, service, _ = amz["X-Amz-Credential"].split("/")
+    req = AWSRequest(method="GET", url="%s://%s%s" % (u.scheme, u.netloc, u.path or "/"),
+                     params=dict(plain))
+    when = datetime.datetime.strptime(amz["X-Amz-Date"], "%Y%m%dT%H%M%SZ")
+    signer = botocore.auth.SigV4QueryAuth(Credentials(key_id, secret), service, region,
+                                          expires=int(amz["X-Amz-Expires"]))
+    with frozen_clock(when):
+        signer.add_auth(req)
+    mine = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(req.prepare().url).query))
+    return mine.get("X-Amz-Signature") == amz.get("X-Amz-Signature")
+
+
+def encrypted_copy(cp, actions, moto, cfg, endpoint):
+    """An encrypted snapshot's copy carries KmsKeyId and a PreSignedUrl signed for the source."""
+    moto.client("rds").create_db_instance(
+        DBInstanceIdentifier="encdb", DBInstanceClass="db.t3.micro", Engine="postgres",
+        AllocatedStorage=20, MasterUsername="admin", MasterUserPassword="not-a-real-password",
+        StorageEncrypted=True)
+    encdb = "arn:aws:rds:us-east-1:%s:db:encdb" % ACCOUNT
+    # moto resolves the copy's key in the target region: the alias must exist there.
+    kms = moto.client("kms", "eu-west-1")
+    kms.create_alias(AliasName="alias/eu-copies",
+                     TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
+    p = cp("--json", "snapshot", "create", encdb)
+    snaps = parse(p.stdout) if p.returncode == 0 else []
+    esid = snaps[0]["id"] if snaps else ""
+    check(":snapshot:cloudprotect-encdb-" in esid, "snapshot of an encrypted DB instance")
+    for key_cfg, want in ((None, "alias/aws/rds"),
+                          ({"eu-west-1": "alias/eu-copies", "us-west-2": "x"}, "alias/eu-copies")):
+        saved = dict(cfg)
+        if key_cfg:
+            cfg["rds_copy_kms_key"] = key_cfg
+        p = cp("--json", "snapshot", "copy", esid, "--region", "eu-west-1")
+        cfg.clear()
+        cfg.update(saved)
+        copies = parse(p.stdout) if p.returncode == 0 else []
+        check(copies and copies[0]["id"].startswith("arn:aws:rds:eu-west-1:"),
+              "encrypted snapshot copied to eu-west-1 (key %s)" % want)
+        sent = actions("CopyDBSnapshot")[-1] if actions("CopyDBSnapshot") else {}
+        check(sent.get("KmsKeyId") == [want], "KmsKeyId %s was sent: %s"
+              % (want, sent.get("KmsKeyId")))
+        url = (sent.get("PreSignedUrl") or [""])[0]
+        u = urllib.parse.urlsplit(url)
+        q = dict(urllib.parse.parse_qsl(u.query))
+        check(q.get("Action") == "CopyDBSnapshot" and q.get("DestinationRegion") == "eu-west-1"
+              and q.get("SourceDBSnapshotIdentifier") == esid and q.get("KmsKeyId") == want
+              and q.get("TargetDBSnapshotIdentifier") == esid.split(":")[-1]
+              and "X-Amz-Signature" in q, "the PreSignedUrl is the same copy request: %s"
+              % sorted(q))
+        # Every region's endpoint is the proxy here (AWS_ENDPOINT_URL, as the SDKs do), so
+        # the source region shows in the credential scope; on AWS the host is rds.us-east-1.
+        check(url.startswith(endpoint + "/?")
+              and q.get("X-Amz-Credential", "").split("/")[2:] == ["us-east-1", "rds",
+                                                                    "aws4_request"],
+              "the PreSignedUrl targets us-east-1's RDS endpoint: %s" % url[:120])
+        check(url and presign_matches(url, moto.key_id, moto.secret),
+              "botocore computes the same signature for the PreSignedUrl")
+        if copies:
+            check(cp("snapshot", "delete", copies[0]["id"]).returncode == 0,
+                  "delete the encrypted copy")
+    saved = dict(cfg)
+    cfg["rds_copy_kms_key"] = {"eu-west-1": ""}
+    p = cp("snapshot", "copy", esid, "--region", "eu-west-1")
+    cfg.clear()
+    cfg.update(saved)
+    check(p.returncode != 0 and "'rds_copy_kms_key' for 'eu-west-1'" in p.stderr,
+          "an empty rds_copy_kms_key is a config error naming the region")
+    check(cp("snapshot", "delete", esid).returncode == 0, "delete the encrypted snapshot")
+
+
 def run_all(cli, moto, proxy):
     seed(moto)
     env = moto.env()
@@ -230,6 +313,8 @@ def run_all(cli, moto, proxy):
     src = [a for a in actions("CopyDBSnapshot")]
     check(src and src[-1].get("SourceDBSnapshotIdentifier") == [sid],
           "the copy names the source by ARN")
+    check(src and "KmsKeyId" not in src[-1] and "PreSignedUrl" not in src[-1],
+          "an unencrypted copy sends neither KmsKeyId nor PreSignedUrl")
     p = cp("--json", "snapshot", "delete", copy_id)
     check(p.returncode == 0, "delete the copy")
     names = [s["DBSnapshotIdentifier"] for s in
@@ -260,6 +345,9 @@ def run_all(cli, moto, proxy):
     ccopy = parse(p.stdout)[0]["id"] if p.returncode == 0 else ""
     check(ccopy.startswith("arn:aws:rds:eu-west-1:%s:cluster-snapshot:" % ACCOUNT),
           "cluster snapshot copied to eu-west-1")
+    src = actions("CopyDBClusterSnapshot")
+    check(src and "KmsKeyId" not in src[-1] and "PreSignedUrl" not in src[-1],
+          "an unencrypted cluster copy sends neither KmsKeyId nor PreSignedUrl")
     check(cp("snapshot", "delete", ccopy).returncode == 0, "delete the cluster snapshot copy")
     p = cp("--json", "snapshot", "restore", cid, "--name", "aurora2", "--size-class",
            "db.r6g.large")
@@ -364,6 +452,8 @@ def run_all(cli, moto, proxy):
     check(cp("snapshot", "delete", rid).returncode == 0, "Redshift snapshot delete")
     p = cp("snapshot", "list", wh1)
     check(p.returncode == 0 and rid not in p.stdout, "the Redshift snapshot is gone")
+
+    encrypted_copy(cp, actions, moto, cfg, env["AWS_ENDPOINT_URL"])
 
     # ---- errors ----
     missing = arn % ("us-east-1", ACCOUNT, "snapshot", "nope")
