@@ -53,35 +53,26 @@ static int has_ids_of(const cp_inventory_filter *f, const char *prefix)
 	return 0;
 }
 
+static int add_volume_sizes(xmlNode *root, void *arg)
+{
+	uint64_t *out = arg;
+	xmlNode *set = xml_child(root, "volumeSet");
+	for (xmlNode *v = xml_item(set ? set->children : NULL); v; v = xml_item(v->next))
+		*out += xml_child_u64(v, "size") * GIB;
+	return 0;
+}
+
 /* Sum of the sizes of the volumes attached to one instance. */
 static int instance_disk_bytes(aws_provider *p, const char *region, const char *instance,
 			       uint64_t *out)
 {
-	char *token = NULL;
-	int rc = 0;
 	*out = 0;
-	do {
-		ec2_params q;
-		ec2_params_init(&q, "DescribeVolumes");
-		ec2_param(&q, "Filter.1.Name", "attachment.instance-id");
-		ec2_param(&q, "Filter.1.Value.1", instance);
-		if (token)
-			ec2_param(&q, "NextToken", token);
-		free(token);
-		token = NULL;
-		xmlDoc *doc;
-		rc = ec2_call(p, region, &q, &doc);
-		ec2_params_dispose(&q);
-		if (rc)
-			break;
-		xmlNode *root = xmlDocGetRootElement(doc);
-		xmlNode *set = xml_child(root, "volumeSet");
-		for (xmlNode *v = xml_item(set ? set->children : NULL); v; v = xml_item(v->next))
-			*out += xml_child_u64(v, "size") * GIB;
-		token = xml_child_text(root, "nextToken");
-		xmlFreeDoc(doc);
-	} while (token && *token);
-	free(token);
+	ec2_params q;
+	ec2_params_init(&q, "DescribeVolumes");
+	ec2_param(&q, "Filter.1.Name", "attachment.instance-id");
+	ec2_param(&q, "Filter.1.Value.1", instance);
+	int rc = ec2_each_page(p, region, &q, 0, add_volume_sizes, out);
+	ec2_params_dispose(&q);
 	return rc;
 }
 
@@ -111,44 +102,41 @@ static int emit_instance(aws_provider *p, const char *region, const char *owner,
 	return rc;
 }
 
+/* What a page of a listing hands to its emitter. */
+typedef struct page_ctx {
+	aws_provider *p;
+	const char *region;
+	cp_resource_cb cb;
+	void *payload;
+} page_ctx;
+
+static int emit_instance_page(xmlNode *root, void *arg)
+{
+	page_ctx *c = arg;
+	int rc = 0;
+	xmlNode *rs = xml_child(root, "reservationSet");
+	for (xmlNode *r = xml_item(rs ? rs->children : NULL); r && !rc; r = xml_item(r->next)) {
+		char owner[32];
+		xml_child_copy(r, "ownerId", owner, sizeof(owner));
+		xmlNode *is = xml_child(r, "instancesSet");
+		for (xmlNode *i = xml_item(is ? is->children : NULL); i && !rc;
+		     i = xml_item(i->next))
+			rc = emit_instance(c->p, c->region, owner, i, c->cb, c->payload);
+	}
+	return rc;
+}
+
 static int list_instances(aws_provider *p, const char *region, const cp_inventory_filter *f,
 			  cp_resource_cb cb, void *payload)
 {
-	char *token = NULL;
-	int rc = 0;
-	do {
-		ec2_params q;
-		ec2_params_init(&q, "DescribeInstances");
-		size_t nfilter = 0;
-		add_id_filter(&q, f, "i-", "instance-id", &nfilter);
-		add_tag_filters(&q, f, &nfilter);
-		char n[16];
-		snprintf(n, sizeof(n), "%u", p->page_size);
-		ec2_param(&q, "MaxResults", n);
-		if (token)
-			ec2_param(&q, "NextToken", token);
-		free(token);
-		token = NULL;
-		xmlDoc *doc;
-		rc = ec2_call(p, region, &q, &doc);
-		ec2_params_dispose(&q);
-		if (rc)
-			break;
-		xmlNode *root = xmlDocGetRootElement(doc);
-		xmlNode *rs = xml_child(root, "reservationSet");
-		for (xmlNode *r = xml_item(rs ? rs->children : NULL); r && !rc;
-		     r = xml_item(r->next)) {
-			char owner[32];
-			xml_child_copy(r, "ownerId", owner, sizeof(owner));
-			xmlNode *is = xml_child(r, "instancesSet");
-			for (xmlNode *i = xml_item(is ? is->children : NULL); i && !rc;
-			     i = xml_item(i->next))
-				rc = emit_instance(p, region, owner, i, cb, payload);
-		}
-		token = xml_child_text(root, "nextToken");
-		xmlFreeDoc(doc);
-	} while (!rc && token && *token);
-	free(token);
+	ec2_params q;
+	ec2_params_init(&q, "DescribeInstances");
+	size_t nfilter = 0;
+	add_id_filter(&q, f, "i-", "instance-id", &nfilter);
+	add_tag_filters(&q, f, &nfilter);
+	page_ctx c = {p, region, cb, payload};
+	int rc = ec2_each_page(p, region, &q, p->page_size, emit_instance_page, &c);
+	ec2_params_dispose(&q);
 	return rc;
 }
 
@@ -179,38 +167,27 @@ static int emit_volume(const char *region, xmlNode *v, cp_resource_cb cb, void *
 	return rc;
 }
 
+static int emit_volume_page(xmlNode *root, void *arg)
+{
+	page_ctx *c = arg;
+	int rc = 0;
+	xmlNode *set = xml_child(root, "volumeSet");
+	for (xmlNode *v = xml_item(set ? set->children : NULL); v && !rc; v = xml_item(v->next))
+		rc = emit_volume(c->region, v, c->cb, c->payload);
+	return rc;
+}
+
 static int list_volumes(aws_provider *p, const char *region, const cp_inventory_filter *f,
 			cp_resource_cb cb, void *payload)
 {
-	char *token = NULL;
-	int rc = 0;
-	do {
-		ec2_params q;
-		ec2_params_init(&q, "DescribeVolumes");
-		size_t nfilter = 0;
-		add_id_filter(&q, f, "vol-", "volume-id", &nfilter);
-		add_tag_filters(&q, f, &nfilter);
-		char n[16];
-		snprintf(n, sizeof(n), "%u", p->page_size);
-		ec2_param(&q, "MaxResults", n);
-		if (token)
-			ec2_param(&q, "NextToken", token);
-		free(token);
-		token = NULL;
-		xmlDoc *doc;
-		rc = ec2_call(p, region, &q, &doc);
-		ec2_params_dispose(&q);
-		if (rc)
-			break;
-		xmlNode *root = xmlDocGetRootElement(doc);
-		xmlNode *set = xml_child(root, "volumeSet");
-		for (xmlNode *v = xml_item(set ? set->children : NULL); v && !rc;
-		     v = xml_item(v->next))
-			rc = emit_volume(region, v, cb, payload);
-		token = xml_child_text(root, "nextToken");
-		xmlFreeDoc(doc);
-	} while (!rc && token && *token);
-	free(token);
+	ec2_params q;
+	ec2_params_init(&q, "DescribeVolumes");
+	size_t nfilter = 0;
+	add_id_filter(&q, f, "vol-", "volume-id", &nfilter);
+	add_tag_filters(&q, f, &nfilter);
+	page_ctx c = {p, region, cb, payload};
+	int rc = ec2_each_page(p, region, &q, p->page_size, emit_volume_page, &c);
+	ec2_params_dispose(&q);
 	return rc;
 }
 

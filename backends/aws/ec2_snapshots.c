@@ -273,40 +273,34 @@ int ec2_snapshot_create(void *state, const char *resource_id,
 	return rc;
 }
 
+typedef struct snapshot_page {
+	const char *region;
+	cp_snapshot_cb cb;
+	void *payload;
+} snapshot_page;
+
+static int emit_snapshot_page(xmlNode *root, void *arg)
+{
+	snapshot_page *c = arg;
+	return emit_set(c->region, root, c->cb, c->payload);
+}
+
 static int list_region(aws_provider *p, const char *region, const char *resource_id,
 		       cp_snapshot_cb cb, void *payload)
 {
-	char *token = NULL;
-	int rc = 0;
-	do {
-		ec2_params q;
-		ec2_params_init(&q, "DescribeSnapshots");
-		ec2_param(&q, "Owner.1", "self");
-		if (resource_id && !strncmp(resource_id, "vol-", 4)) {
-			ec2_param(&q, "Filter.1.Name", "volume-id");
-			ec2_param(&q, "Filter.1.Value.1", resource_id);
-		} else if (resource_id) {
-			ec2_param(&q, "Filter.1.Name", "tag:" AWS_TAG_INSTANCE);
-			ec2_param(&q, "Filter.1.Value.1", resource_id);
-		}
-		char n[16];
-		snprintf(n, sizeof(n), "%u", p->page_size);
-		ec2_param(&q, "MaxResults", n);
-		if (token)
-			ec2_param(&q, "NextToken", token);
-		free(token);
-		token = NULL;
-		xmlDoc *doc;
-		rc = ec2_call(p, region, &q, &doc);
-		ec2_params_dispose(&q);
-		if (rc)
-			break;
-		xmlNode *root = xmlDocGetRootElement(doc);
-		rc = emit_set(region, root, cb, payload);
-		token = xml_child_text(root, "nextToken");
-		xmlFreeDoc(doc);
-	} while (!rc && token && *token);
-	free(token);
+	ec2_params q;
+	ec2_params_init(&q, "DescribeSnapshots");
+	ec2_param(&q, "Owner.1", "self");
+	if (resource_id && !strncmp(resource_id, "vol-", 4)) {
+		ec2_param(&q, "Filter.1.Name", "volume-id");
+		ec2_param(&q, "Filter.1.Value.1", resource_id);
+	} else if (resource_id) {
+		ec2_param(&q, "Filter.1.Name", "tag:" AWS_TAG_INSTANCE);
+		ec2_param(&q, "Filter.1.Value.1", resource_id);
+	}
+	snapshot_page c = {region, cb, payload};
+	int rc = ec2_each_page(p, region, &q, p->page_size, emit_snapshot_page, &c);
+	ec2_params_dispose(&q);
 	return rc;
 }
 

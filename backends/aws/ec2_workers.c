@@ -258,11 +258,10 @@ static int emit_worker(aws_provider *p, const char *region, xmlNode *inst, cp_wo
 	return rc;
 }
 
-/* Every instance of a DescribeInstances answer; *next gets its nextToken (malloc'd) or NULL. */
-static int emit_reservations(aws_provider *p, const char *region, xmlDoc *doc, cp_worker_cb cb,
-			     void *payload, char **next, size_t *seen)
+/* Every instance of a DescribeInstances answer. */
+static int emit_reservations(aws_provider *p, const char *region, xmlNode *root, cp_worker_cb cb,
+			     void *payload, size_t *seen)
 {
-	xmlNode *root = xmlDocGetRootElement(doc);
 	xmlNode *rs = xml_child(root, "reservationSet");
 	int rc = 0;
 	for (xmlNode *r = xml_item(rs ? rs->children : NULL); r && !rc; r = xml_item(r->next)) {
@@ -273,9 +272,21 @@ static int emit_reservations(aws_provider *p, const char *region, xmlDoc *doc, c
 			++*seen;
 		}
 	}
-	if (next)
-		*next = rc ? NULL : xml_child_text(root, "nextToken");
 	return rc;
+}
+
+typedef struct worker_page {
+	aws_provider *p;
+	const char *region;
+	cp_worker_cb cb;
+	void *payload;
+} worker_page;
+
+static int emit_worker_page(xmlNode *root, void *arg)
+{
+	worker_page *c = arg;
+	size_t seen = 0;
+	return emit_reservations(c->p, c->region, root, c->cb, c->payload, &seen);
 }
 
 /* action on a worker's one instance, in its region. */
@@ -301,7 +312,7 @@ int ec2_worker_get(void *state, const char *id, cp_worker_cb cb, void *payload)
 	if (rc)
 		return rc == CP_ENOTFOUND ? cp_error_prefix(rc, "worker %s: ", id) : rc;
 	size_t seen = 0;
-	rc = emit_reservations(p, ref.region, doc, cb, payload, NULL, &seen);
+	rc = emit_reservations(p, ref.region, xmlDocGetRootElement(doc), cb, payload, &seen);
 	xmlFreeDoc(doc);
 	if (!rc && !seen)
 		rc = cp_error_set(CP_ENOTFOUND, CP_ERRCLASS_PROVIDER,
@@ -314,38 +325,22 @@ int ec2_worker_get(void *state, const char *id, cp_worker_cb cb, void *payload)
 int ec2_worker_list(void *state, cp_worker_cb cb, void *payload)
 {
 	aws_provider *p = state;
-	char page[16];
-	snprintf(page, sizeof(page), "%u", p->page_size);
+	ec2_params q;
+	ec2_params_init(&q, "DescribeInstances");
+	ec2_param(&q, "Filter.1.Name", "tag-key");
+	ec2_param(&q, "Filter.1.Value.1", AWS_TAG_WORKER);
+	ec2_param(&q, "Filter.2.Name", "instance-state-name");
+	static const char *const alive[] = {"pending", "running", "stopping", "stopped"};
+	for (size_t i = 0; i < sizeof(alive) / sizeof(alive[0]); i++)
+		ec2_paramf(&q, alive[i], "Filter.2.Value.%zu", i + 1);
 	int rc = 0;
 	/* Workers live where they were launched: walk every configured region. */
 	for (size_t r = 0; !rc && p->regions[r]; r++) {
 		const char *region = p->regions[r][0] ? p->regions[r] : p->region;
-		char *token = NULL;
-		do {
-			ec2_params q;
-			ec2_params_init(&q, "DescribeInstances");
-			ec2_param(&q, "Filter.1.Name", "tag-key");
-			ec2_param(&q, "Filter.1.Value.1", AWS_TAG_WORKER);
-			ec2_param(&q, "Filter.2.Name", "instance-state-name");
-			static const char *const alive[] = {"pending", "running", "stopping",
-							    "stopped"};
-			for (size_t i = 0; i < sizeof(alive) / sizeof(alive[0]); i++)
-				ec2_paramf(&q, alive[i], "Filter.2.Value.%zu", i + 1);
-			ec2_param(&q, "MaxResults", page);
-			if (token)
-				ec2_param(&q, "NextToken", token);
-			free(token);
-			token = NULL;
-			xmlDoc *doc = NULL;
-			rc = ec2_call(p, region, &q, &doc);
-			ec2_params_dispose(&q);
-			size_t seen = 0;
-			if (!rc)
-				rc = emit_reservations(p, region, doc, cb, payload, &token, &seen);
-			xmlFreeDoc(doc);
-		} while (!rc && token);
-		free(token);
+		worker_page c = {p, region, cb, payload};
+		rc = ec2_each_page(p, region, &q, p->page_size, emit_worker_page, &c);
 	}
+	ec2_params_dispose(&q);
 	return rc;
 }
 

@@ -133,6 +133,17 @@ void ec2_params_dispose(ec2_params *p);
  */
 int ec2_call(aws_provider *p, const char *region, ec2_params *params, xmlDoc **doc);
 
+/* Receives the root of one page of an EC2 Describe answer. */
+typedef int (*ec2_page_cb)(xmlNode *root, void *arg);
+
+/*
+ * Send request (not consumed) page by page, MaxResults page_size (0: the
+ * service's default) and NextToken, until the answer has no nextToken or
+ * cb returns non-zero.
+ */
+int ec2_each_page(aws_provider *p, const char *region, const ec2_params *request,
+		  unsigned int page_size, ec2_page_cb cb, void *arg);
+
 /* ---- small XML helpers over libxml2 (ec2_xml.c) ---- */
 xmlNode *xml_child(xmlNode *parent, const char *name);
 /* Text of a direct child, malloc'd, or NULL. */

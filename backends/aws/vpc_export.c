@@ -13,46 +13,39 @@
 #include <string.h>
 #include <time.h>
 
+typedef struct vpc_page {
+	aws_provider *p;
+	const char *region;
+	const char *set_name;
+	vpc_item_fn fn;
+	void *arg;
+} vpc_page;
+
+static int each_item(xmlNode *root, void *arg)
+{
+	vpc_page *c = arg;
+	int rc = 0;
+	xmlNode *set = xml_child(root, c->set_name);
+	for (xmlNode *i = xml_item(set ? set->children : NULL); i && !rc; i = xml_item(i->next))
+		rc = c->fn(c->p, c->region, i, c->arg);
+	return rc;
+}
+
 int vpc_describe_all(aws_provider *p, const char *region, const char *action,
 		     const char *const *filters, const char *set_name, unsigned int max_page,
 		     vpc_item_fn fn, void *arg)
 {
+	ec2_params q;
+	ec2_params_init(&q, action);
+	size_t nf = 0;
+	for (size_t i = 0; filters && filters[i] && filters[i + 1]; i += 2) {
+		ec2_paramf(&q, filters[i], "Filter.%zu.Name", ++nf);
+		ec2_paramf(&q, filters[i + 1], "Filter.%zu.Value.1", nf);
+	}
+	vpc_page c = {p, region, set_name, fn, arg};
 	unsigned int page = p->page_size < max_page ? p->page_size : max_page;
-	char *token = NULL;
-	int rc = 0;
-	do {
-		ec2_params q;
-		ec2_params_init(&q, action);
-		size_t nf = 0;
-		for (size_t i = 0; filters && filters[i] && filters[i + 1]; i += 2) {
-			ec2_paramf(&q, filters[i], "Filter.%zu.Name", ++nf);
-			ec2_paramf(&q, filters[i + 1], "Filter.%zu.Value.1", nf);
-		}
-		char n[16];
-		snprintf(n, sizeof(n), "%u", page);
-		ec2_param(&q, "MaxResults", n);
-		if (token)
-			ec2_param(&q, "NextToken", token);
-		xmlDoc *doc = NULL;
-		rc = ec2_call(p, region, &q, &doc);
-		ec2_params_dispose(&q);
-		free(token);
-		token = NULL;
-		if (rc)
-			break;
-		xmlNode *root = xmlDocGetRootElement(doc);
-		xmlNode *set = xml_child(root, set_name);
-		for (xmlNode *i = xml_item(set ? set->children : NULL); i && !rc;
-		     i = xml_item(i->next))
-			rc = fn(p, region, i, arg);
-		token = xml_child_text(root, "nextToken");
-		if (token && !*token) {
-			free(token);
-			token = NULL;
-		}
-		xmlFreeDoc(doc);
-	} while (!rc && token);
-	free(token);
+	int rc = ec2_each_page(p, region, &q, page, each_item, &c);
+	ec2_params_dispose(&q);
 	return rc;
 }
 
