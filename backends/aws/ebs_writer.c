@@ -12,18 +12,17 @@
  * answers with a KMS key (account default encryption).
  *
  * Each PutSnapshotBlock waits a round trip, and the engine writes from a
- * few threads only, so a write copies its block into a queue and returns;
- * the writer's own uploader threads (max_block_requests of them) put the
- * queued blocks, and commit waits for them before CompleteSnapshot. The
- * queue holds at most a few blocks more than the uploaders, so memory
- * stays bounded (about 20 MiB for 32); a write waits when it is full. The
- * first failed put fails the next write or the commit with its own error,
- * and blocks still queued then are dropped.
+ * few threads only, so a write copies its block into a queue
+ * (lib/write_queue.h) and returns; the queue's threads (max_block_requests
+ * of them) put the queued blocks, and commit waits for them before
+ * CompleteSnapshot. Memory stays bounded (about 20 MiB for 32); the first
+ * failed put fails the next write or the commit with its own error.
  */
 #include "ctx.h"
 #include "error.h"
 #include "json.h"
 #include "provider_aws.h"
+#include "write_queue.h"
 
 #include <openssl/rand.h>
 #include <pthread.h>
@@ -31,13 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_UPLOADERS 64
 #define SPARE_BUFFERS 8 /* queued beyond the uploaders, so they never wait on a write */
-
-typedef struct put_slot {
-	uint64_t block;
-	char *data;
-} put_slot;
 
 typedef struct ebs_writer {
 	cp_block_writer base;
@@ -52,19 +45,7 @@ typedef struct ebs_writer {
 	cp_disk_create_options opts; /* name, tags and attach_to copied */
 	cp_tag *tags;
 
-	pthread_mutex_t qmu;  /* guards everything below */
-	pthread_cond_t qwork; /* a block was queued, or the uploaders should stop */
-	pthread_cond_t qroom; /* a buffer came back, or a put failed */
-	put_slot *queue;      /* a ring of qcap slots: qcount from qhead */
-	size_t qhead, qcount, qcap;
-	char **spare; /* buffers not in use */
-	size_t nspare, nbuffers;
-	unsigned int busy; /* puts under way */
-	int stopping, abandon;
-	int failed; /* the first put's failure, its error in failure */
-	cp_error_saved failure;
-	pthread_t uploaders[MAX_UPLOADERS];
-	unsigned int nuploaders;
+	cp_write_queue *queue; /* blocks waiting for their PutSnapshotBlock */
 } ebs_writer;
 
 static int all_zero(const char *b, size_t n)
@@ -111,112 +92,11 @@ static int put_block(ebs_writer *w, uint64_t block, const char *data)
 	return rc;
 }
 
-/* The first failure, made this thread's error (a copy: it can be raised again). qmu held. */
-static int raise_failure(ebs_writer *w)
-{
-	cp_error_saved copy = w->failure;
-	copy.message = w->failure.message ? strdup(w->failure.message) : NULL;
-	copy.cloud_code = w->failure.cloud_code ? strdup(w->failure.cloud_code) : NULL;
-	copy.request_id = w->failure.request_id ? strdup(w->failure.request_id) : NULL;
-	cp_error_restore(&copy);
-	return w->failed;
-}
-
-static void *uploader_main(void *arg)
+/* The queue's sink: one PutSnapshotBlock on one of its threads. */
+static int put_queued_block(void *arg, uint64_t offset, const void *data, size_t len)
 {
 	ebs_writer *w = arg;
-	pthread_mutex_lock(&w->qmu);
-	for (;;) {
-		while (!w->qcount && !w->stopping)
-			pthread_cond_wait(&w->qwork, &w->qmu);
-		if (!w->qcount)
-			break;
-		put_slot s = w->queue[w->qhead];
-		w->qhead = (w->qhead + 1) % w->qcap;
-		w->qcount--;
-		int skip = w->failed || w->abandon;
-		w->busy++;
-		pthread_mutex_unlock(&w->qmu);
-		int rc = skip ? 0 : put_block(w, s.block, s.data);
-		pthread_mutex_lock(&w->qmu);
-		if (rc && !w->failed) {
-			w->failed = rc;
-			cp_error_save(&w->failure);
-		}
-		w->spare[w->nspare++] = s.data;
-		w->busy--;
-		pthread_cond_broadcast(&w->qroom);
-	}
-	pthread_mutex_unlock(&w->qmu);
-	cp_error_clear(); /* thread-local errors are not freed at thread exit */
-	return NULL;
-}
-
-static int uploaders_start(ebs_writer *w, unsigned int n)
-{
-	n = n < 1 ? 1 : n > MAX_UPLOADERS ? MAX_UPLOADERS : n;
-	w->qcap = n + SPARE_BUFFERS;
-	w->queue = calloc(w->qcap, sizeof(*w->queue));
-	w->spare = calloc(w->qcap, sizeof(*w->spare));
-	if (!w->queue || !w->spare)
-		return cp_error_oom();
-	for (; w->nuploaders < n; w->nuploaders++)
-		if (pthread_create(&w->uploaders[w->nuploaders], NULL, uploader_main, w))
-			break;
-	if (!w->nuploaders)
-		return cp_error_set(CP_ERROR, CP_ERRCLASS_OS,
-				    "cannot start threads to put EBS blocks");
-	return 0;
-}
-
-/* Stop the uploaders; with abandon, blocks still queued are dropped. */
-static void uploaders_stop(ebs_writer *w, int abandon)
-{
-	pthread_mutex_lock(&w->qmu);
-	w->stopping = 1;
-	w->abandon |= abandon;
-	pthread_cond_broadcast(&w->qwork);
-	pthread_mutex_unlock(&w->qmu);
-	for (unsigned int i = 0; i < w->nuploaders; i++)
-		pthread_join(w->uploaders[i], NULL);
-	w->nuploaders = 0;
-}
-
-/* Wait until every queued block is put; the first failure if one was not. */
-static int uploads_wait(ebs_writer *w)
-{
-	pthread_mutex_lock(&w->qmu);
-	while (!w->failed && (w->qcount || w->busy))
-		pthread_cond_wait(&w->qroom, &w->qmu);
-	int rc = w->failed ? raise_failure(w) : 0;
-	pthread_mutex_unlock(&w->qmu);
-	return rc;
-}
-
-/* Copy a block into the queue, waiting for room; fails once a put failed. */
-static int queue_block(ebs_writer *w, uint64_t block, const char *data)
-{
-	char *buf = NULL;
-	pthread_mutex_lock(&w->qmu);
-	while (!w->failed && !w->nspare && w->nbuffers >= w->qcap)
-		pthread_cond_wait(&w->qroom, &w->qmu);
-	int rc = w->failed ? raise_failure(w) : 0;
-	if (!rc && w->nspare)
-		buf = w->spare[--w->nspare];
-	else if (!rc && (buf = malloc(EBS_BLOCK_SIZE)))
-		w->nbuffers++;
-	else if (!rc)
-		rc = cp_error_oom();
-	pthread_mutex_unlock(&w->qmu);
-	if (rc)
-		return rc;
-	memcpy(buf, data, EBS_BLOCK_SIZE);
-	pthread_mutex_lock(&w->qmu);
-	w->queue[(w->qhead + w->qcount) % w->qcap] = (put_slot){block, buf};
-	w->qcount++;
-	pthread_cond_signal(&w->qwork);
-	pthread_mutex_unlock(&w->qmu);
-	return 0;
+	return put_block(w, offset / EBS_BLOCK_SIZE, data);
 }
 
 static int writer_write(cp_block_writer *self, uint64_t offset, const void *buf, size_t len)
@@ -246,7 +126,8 @@ static int writer_write(cp_block_writer *self, uint64_t offset, const void *buf,
 			data = partial;
 		}
 		if (w->encrypted || !all_zero(data, EBS_BLOCK_SIZE))
-			rc = queue_block(w, block, data);
+			rc = cp_write_queue_put(w->queue, block * EBS_BLOCK_SIZE, data,
+						EBS_BLOCK_SIZE);
 		in += n;
 		offset += n;
 		len -= n;
@@ -276,8 +157,7 @@ static int writer_commit(cp_block_writer *self, char **id_out)
 	ebs_writer *w = (ebs_writer *)self;
 	if (id_out)
 		*id_out = NULL;
-	int rc = uploads_wait(w);
-	uploaders_stop(w, rc != 0);
+	int rc = cp_write_queue_drain(w->queue);
 	rc = rc ? rc : complete_snapshot(w);
 	if (!rc)
 		cp_log(w->p->ctx, CP_LOG_INFO,
@@ -301,7 +181,7 @@ static void writer_free(cp_block_writer *self)
 	ebs_writer *w = (ebs_writer *)self;
 	if (!w)
 		return;
-	uploaders_stop(w, 1);
+	cp_write_queue_free(w->queue);
 	if (w->snapshot_id && !w->committed) {
 		/* An abandoned snapshot would linger until its timeout: delete it now. */
 		cp_error_saved saved;
@@ -313,18 +193,6 @@ static void writer_free(cp_block_writer *self)
 	}
 	ebs_limiter_dispose(&w->limiter);
 	pthread_mutex_destroy(&w->mu);
-	for (size_t i = 0; i < w->nspare; i++)
-		free(w->spare[i]);
-	for (size_t i = 0; i < w->qcount; i++)
-		free(w->queue[(w->qhead + i) % w->qcap].data);
-	free(w->spare);
-	free(w->queue);
-	free(w->failure.message);
-	free(w->failure.cloud_code);
-	free(w->failure.request_id);
-	pthread_cond_destroy(&w->qwork);
-	pthread_cond_destroy(&w->qroom);
-	pthread_mutex_destroy(&w->qmu);
 	for (size_t i = 0; i < w->opts.ntags; i++) {
 		free((char *)w->tags[i].key);
 		free((char *)w->tags[i].value);
@@ -429,16 +297,15 @@ int ebs_disk_create(void *state, const cp_disk_create_options *opts, cp_block_wr
 		return cp_error_oom();
 	w->p = p;
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_mutex_init(&w->qmu, NULL);
-	pthread_cond_init(&w->qwork, NULL);
-	pthread_cond_init(&w->qroom, NULL);
 	ebs_limiter_init(&w->limiter, p->ctx, p->max_block_requests);
 	uint64_t gib = (opts->size + GIB - 1) / GIB;
 	/* 256 KiB of bits for a 1 TiB volume. */
 	w->written = calloc(gib * (GIB / EBS_BLOCK_SIZE) / 8 + 1, 1);
 	int rc = w->written ? copy_opts(w, opts) : cp_error_oom();
 	rc = rc ? rc : start_snapshot(w, gib, opts);
-	rc = rc ? rc : uploaders_start(w, p->max_block_requests);
+	rc = rc ? rc
+		: cp_write_queue_start(&w->queue, p->max_block_requests, SPARE_BUFFERS,
+				       EBS_BLOCK_SIZE, put_queued_block, w, "putting EBS blocks");
 	if (rc) {
 		w->committed = !w->snapshot_id;
 		writer_free(&w->base);
