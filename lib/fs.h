@@ -11,6 +11,10 @@
 int cp_fs_pread_full(int fd, void *buf, size_t len, uint64_t offset, const char *path);
 int cp_fs_pwrite_full(int fd, const void *buf, size_t len, uint64_t offset, const char *path);
 
+struct stat;
+/** Bytes in a regular file or block device (st from fstat of fd); -1 with errno otherwise. */
+int cp_fs_size(int fd, const struct stat *st, uint64_t *size);
+
 /** mkdir -p. */
 int cp_fs_mkdir_p(const char *path, unsigned int mode);
 
