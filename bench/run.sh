@@ -92,6 +92,13 @@ measure restic_sync sync
 evict "$work/borg-repo"
 measure borg_restore bash -c "cd '$work/borg-out' && borg extract --sparse '$work/borg-repo::incr'"
 
+# The disk's floor for a durable restore: read our repository and write the
+# image's data at once, with no decoding (see disk_floor.py).
+data_bytes=$("$cp_bin" --json --repo "file://$work/cp-repo" snapshots |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)[-1]["data_bytes"])')
+evict "$work/cp-repo"
+secs[floor]=$(python3 "$here/disk_floor.py" "$work/cp-repo" "$data_bytes" "$work/floor.tmp")
+
 size_of() { du -sb "$1" | cut -f1; }
 cp_size=$(size_of "$work/cp-repo")
 restic_size=$(size_of "$work/restic-repo")
@@ -111,6 +118,8 @@ changed_bytes=$((40 * 512 * 1024))
 	row "restore s" "${secs[cp_restore]}" "${secs[restic_restore]}" "${secs[borg_restore]}"
 	row "  restic + sync s" "${secs[cp_restore]}" \
 		"$(python3 -c "print(f'{${secs[restic_restore]}+${secs[restic_sync]}:.2f}')")" "-"
+	printf '%-22s %10s %10s\n' "  disk floor s" "${secs[floor]}" \
+		"($(python3 -c "print(f'restore = {${secs[cp_restore]}/${secs[floor]}:.2f}x the floor')"))"
 	row "repo size MiB" "$((cp_size >> 20))" "$((restic_size >> 20))" "$((borg_size >> 20))"
 	maxrss() { local m=0; for k in "$@"; do [ "${rss[$k]}" -gt $m ] && m=${rss[$k]}; done; echo $((m / 1024)); }
 	row "peak RSS MiB" "$(maxrss cp_full cp_incr cp_restore)" "$(maxrss restic_full restic_incr restic_restore)" "$(maxrss borg_full borg_incr borg_restore)"
