@@ -2,13 +2,13 @@
  * Files and block devices as restore targets. A regular file is written
  * into a temporary sibling that replaces the target only on commit.
  *
- * Into a regular file, aligned blocks go with O_DIRECT where the file
- * system allows it: buffered writes into one file serialise on its inode
+ * Aligned blocks go with O_DIRECT where the file system or device allows
+ * it: buffered writes into one file serialise on its inode
  * lock and copy every byte into the page cache, which cost more CPU than
  * decrypting and decompressing the backup. Direct writes of new blocks
  * wait on the disk, so they go through a queue (lib/write_queue.h) served
  * by a few threads: the engine's threads copy a block in and go back to
- * decoding, and the disk sees several requests at once. The file is
+ * decoding, and the disk sees several requests at once. A file is
  * preallocated in windows (lib/file_prealloc.h) so that those requests
  * really run in parallel; the backup's holes are punched out again at
  * commit. Unaligned pieces (a short last block) go through the page
@@ -100,10 +100,19 @@ static int file_write(cp_block_writer *self, uint64_t offset, const void *buf, s
 	file_writer *w = (file_writer *)self;
 	if (w->have_prealloc)
 		cp_file_prealloc_write(&w->prealloc, offset, len);
-	if (w->queue && atomic_load(&w->direct_ok) && len <= FILE_BLOCK_SIZE &&
-	    !((offset | len) & (DIRECT_ALIGN - 1)))
-		return cp_write_queue_put(w->queue, offset, buf, len);
-	return buffered_write(w, offset, buf, len);
+	const char *p = buf;
+	/* Aligned pieces of at most a block are queued; chunks larger than a block split. */
+	while (w->queue && atomic_load(&w->direct_ok) && len &&
+	       !((offset | len) & (DIRECT_ALIGN - 1))) {
+		size_t n = len < FILE_BLOCK_SIZE ? len : FILE_BLOCK_SIZE;
+		int rc = cp_write_queue_put(w->queue, offset, p, n);
+		if (rc)
+			return rc;
+		p += n;
+		offset += n;
+		len -= n;
+	}
+	return len ? buffered_write(w, offset, p, len) : 0;
 }
 
 static int file_commit(cp_block_writer *self, char **id_out)
@@ -146,6 +155,18 @@ static void file_writer_free(cp_block_writer *self)
 	free(w);
 }
 
+/* Direct writes through the queue, when the file or device takes O_DIRECT. */
+static int start_direct(file_writer *w, const char *path)
+{
+	/* Optional: file systems without O_DIRECT (tmpfs, some FUSE) use the page cache. */
+	w->direct_fd = open(path, O_WRONLY | O_DIRECT | O_CLOEXEC);
+	atomic_init(&w->direct_ok, w->direct_fd >= 0);
+	if (w->direct_fd < 0)
+		return 0;
+	return cp_write_queue_start(&w->queue, WRITE_THREADS, WRITE_SPARE, FILE_BLOCK_SIZE,
+				    queued_write, w, "writing a file");
+}
+
 static int open_device(file_writer *w, const char *path, const struct stat *st, uint64_t size)
 {
 	uint64_t dev_size = 0;
@@ -158,7 +179,7 @@ static int open_device(file_writer *w, const char *path, const struct stat *st, 
 				    "use a device at least that large",
 				    path, (unsigned long long)dev_size, (unsigned long long)size);
 	w->base.flags = CP_BLOCK_WRITER_MUST_WRITE_ZEROS;
-	return 0;
+	return start_direct(w, path);
 }
 
 static int open_file(file_writer *w, const char *path, uint64_t size)
@@ -173,13 +194,7 @@ static int open_file(file_writer *w, const char *path, uint64_t size)
 	if (ftruncate(w->fd, (off_t)size))
 		return cp_error_set_os(CP_EIO, errno, "cannot size '%s' to %llu bytes", path,
 				       (unsigned long long)size);
-	/* Optional: file systems without O_DIRECT (tmpfs, some FUSE) use the page cache. */
-	w->direct_fd = open(w->tmp_path, O_WRONLY | O_DIRECT | O_CLOEXEC);
-	atomic_init(&w->direct_ok, w->direct_fd >= 0);
-	if (w->direct_fd < 0)
-		return 0;
-	return cp_write_queue_start(&w->queue, WRITE_THREADS, WRITE_SPARE, FILE_BLOCK_SIZE,
-				    queued_write, w, "writing a file");
+	return start_direct(w, w->tmp_path);
 }
 
 int cp_block_writer_open_file(cp_block_writer **out, const char *path, uint64_t size)

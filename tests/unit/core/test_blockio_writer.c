@@ -199,6 +199,42 @@ START_TEST(scattered_writes_keep_a_large_target_sparse)
 }
 END_TEST
 
+/* Chunks larger than the writer's block (a repository with 1 MiB chunks) land whole. */
+START_TEST(writes_larger_than_a_block_land_whole)
+{
+	char *dir = tu_tempdir("blockio-writer");
+	char dst[512], want[512];
+	snprintf(dst, sizeof(dst), "%s/restored.img", dir);
+	snprintf(want, sizeof(want), "%s/expected.img", dir);
+	const size_t big = 3 * BLOCK; /* three blocks in one write */
+	const uint64_t size = 8ull * BLOCK;
+	uint8_t *expect = calloc(1, size), *buf = NULL;
+	ck_assert_ptr_nonnull(expect);
+	ck_assert_int_eq(posix_memalign((void **)&buf, 4096, big), 0);
+	tu_fill_random(expect + BLOCK, big, 41);
+	tu_fill_random(expect + 5 * (uint64_t)BLOCK, big, 42);
+	FILE *f = fopen(want, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(expect, 1, size, f), size);
+	fclose(f);
+	cp_block_writer *w = NULL;
+	tu_ok(cp_block_writer_open_file(&w, dst, size));
+	memcpy(buf, expect + BLOCK, big);
+	tu_ok(cp_block_writer_write(w, BLOCK, buf, big));
+	memcpy(buf, expect + 5 * (uint64_t)BLOCK, big);
+	tu_ok(cp_block_writer_write(w, 5 * (uint64_t)BLOCK, buf, big));
+	char *id = NULL;
+	tu_ok(cp_block_writer_commit(w, &id));
+	free(id);
+	cp_block_writer_free(w);
+	ck_assert(tu_files_equal(want, dst));
+	free(buf);
+	free(expect);
+	tu_rmtree(dir);
+	free(dir);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("blockio_writer");
@@ -206,6 +242,7 @@ int main(void)
 	tcase_add_test(tc, parallel_aligned_and_unaligned_writes_land_in_place);
 	tcase_add_test(tc, uncommitted_target_leaves_nothing);
 	tcase_add_test(tc, scattered_writes_keep_a_large_target_sparse);
+	tcase_add_test(tc, writes_larger_than_a_block_land_whole);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
