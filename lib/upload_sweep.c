@@ -4,6 +4,8 @@
  * every store whose XML API answers in S3's shapes.
  */
 #include "upload_sweep.h"
+#include "http/xml.h"
+#include "objstore_common.h"
 
 #include "creds/creds.h"
 #include "error.h"
@@ -14,15 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The text of parent's child name, malloc'd by libxml2 (xmlFree), or NULL. */
-static char *child_text(xmlNode *parent, const char *name)
-{
-	for (xmlNode *n = parent->children; n; n = n->next)
-		if (n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, name))
-			return (char *)xmlNodeGetContent(n);
-	return NULL;
-}
-
 typedef struct sweep {
 	const cp_upload_sweep *sw;
 	int64_t older_than;
@@ -32,9 +25,9 @@ typedef struct sweep {
 
 static int visit(sweep *s, xmlNode *upload)
 {
-	char *key = child_text(upload, "Key");
-	char *id = child_text(upload, "UploadId");
-	char *initiated = child_text(upload, "Initiated");
+	char *key = cp_xml_child_text(upload, "Key");
+	char *id = cp_xml_child_text(upload, "UploadId");
+	char *initiated = cp_xml_child_text(upload, "Initiated");
 	int64_t t = 0;
 	int rc = 0;
 	if (!key || !id || !initiated || cp_creds_parse_time(initiated, &t)) {
@@ -58,7 +51,7 @@ static int visit(sweep *s, xmlNode *upload)
 
 static int take(char **dst, xmlNode *root, const char *name)
 {
-	char *v = child_text(root, name);
+	char *v = cp_xml_child_text(root, name);
 	free(*dst);
 	*dst = v && *v ? strdup(v) : NULL;
 	int rc = v && *v && !*dst ? cp_error_oom() : 0;
@@ -69,9 +62,7 @@ static int take(char **dst, xmlNode *root, const char *name)
 /* Parse one page, abort what is stale; *more when another page follows. */
 static int parse_page(sweep *s, const cp_buf *body, int *more)
 {
-	xmlDoc *doc =
-		xmlReadMemory(body->ptr ? body->ptr : "", (int)body->size, "uploads.xml", NULL,
-			      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	xmlDoc *doc = cp_xml_parse(body->ptr, body->size);
 	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
 	*more = 0;
 	if (!root || strcmp((const char *)root->name, "ListMultipartUploadsResult")) {
@@ -82,10 +73,9 @@ static int parse_page(sweep *s, const cp_buf *body, int *more)
 				    s->sw->what, s->sw->endpoint);
 	}
 	int rc = 0;
-	for (xmlNode *n = root->children; n && !rc; n = n->next)
-		if (n->type == XML_ELEMENT_NODE && !strcmp((const char *)n->name, "Upload"))
-			rc = visit(s, n);
-	char *truncated = child_text(root, "IsTruncated");
+	for (xmlNode *n = cp_xml_child(root, "Upload"); n && !rc; n = cp_xml_next(n, "Upload"))
+		rc = visit(s, n);
+	char *truncated = cp_xml_child_text(root, "IsTruncated");
 	if (!rc && truncated && !strcmp(truncated, "true")) {
 		rc = take(&s->key_marker, root, "NextKeyMarker");
 		rc = rc ? rc : take(&s->id_marker, root, "NextUploadIdMarker");
@@ -103,12 +93,8 @@ static int parse_page(sweep *s, const cp_buf *body, int *more)
 
 static int page_query(cp_buf *q, const char *full_prefix, const sweep *s)
 {
-	int rc = cp_buf_put(q, "uploads&prefix=", 15);
-	rc = rc ? rc : cp_url_encode(q, full_prefix, strlen(full_prefix), NULL);
-	if (!rc && s->key_marker) {
-		rc = cp_buf_put(q, "&key-marker=", 12);
-		rc = rc ? rc : cp_url_encode(q, s->key_marker, strlen(s->key_marker), NULL);
-	}
+	int rc = cp_objstore_list_query(q, "uploads&prefix=", full_prefix, "", "key-marker",
+					s->key_marker);
 	if (!rc && s->id_marker) {
 		rc = cp_buf_put(q, "&upload-id-marker=", 18);
 		rc = rc ? rc : cp_url_encode(q, s->id_marker, strlen(s->id_marker), NULL);

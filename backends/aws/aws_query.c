@@ -13,6 +13,7 @@
 #include "ctx.h"
 #include "error.h"
 #include "http/url.h"
+#include "http/xml.h"
 #include "provider_aws.h"
 
 #include <libxml/parser.h>
@@ -230,8 +231,7 @@ int aws_query_call(aws_provider *p, const aws_query_api *api, const char *region
 			rc = translate_error(p, api, action, region, subject, &resp, rc);
 	}
 	if (!rc) {
-		*doc = xmlReadMemory(body.ptr ? body.ptr : "", (int)body.size, "query.xml", NULL,
-				     XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+		*doc = cp_xml_parse(body.ptr, body.size);
 		if (!*doc)
 			rc = cp_error_set(CP_EIO, CP_ERRCLASS_PROVIDER,
 					  "%s %s in %s answered with XML that does not parse; "

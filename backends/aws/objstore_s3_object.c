@@ -5,7 +5,9 @@
  */
 #include "creds/creds.h"
 #include "error.h"
+#include "http/date.h"
 #include "http/url.h"
+#include "objstore_common.h"
 #include "objstore_s3.h"
 
 #include <stdio.h>
@@ -15,11 +17,6 @@
 #include <time.h>
 
 static const char XMLNS[] = "http://s3.amazonaws.com/doc/2006-03-01/";
-
-static int not_found(const char *key)
-{
-	return cp_error_set(CP_ENOTFOUND, CP_ERRCLASS_OBJSTORE, "object '%s' does not exist", key);
-}
 
 /* HEAD first, then a conditional PUT: AWS refuses the PUT when the key
  * appeared meanwhile (If-None-Match); services that ignore the condition
@@ -38,7 +35,7 @@ static int refuse_existing(s3_store *s, const char *key)
 	}
 	if (rc)
 		return rc;
-	return cp_error_set(CP_EEXISTS, CP_ERRCLASS_OBJSTORE, "object '%s' already exists", key);
+	return cp_objstore_err_exists(key);
 }
 
 int s3_put(void *state, const char *key, const void *data, size_t len, const cp_put_options *opts)
@@ -60,8 +57,7 @@ int s3_put(void *state, const char *key, const void *data, size_t len, const cp_
 		rc = cp_http_headers_set(&r.http.headers, "If-None-Match", "*");
 	rc = rc ? rc : s3_req_perform(s, &r, key);
 	if (rc == CP_EEXISTS && opts->create_only)
-		rc = cp_error_set(CP_EEXISTS, CP_ERRCLASS_OBJSTORE, "object '%s' already exists",
-				  key);
+		rc = cp_objstore_err_exists(key);
 	s3_req_dispose(&r);
 	cp_buf_dispose(&md5);
 	return rc;
@@ -75,17 +71,10 @@ int s3_get(void *state, const char *key, uint64_t offset, uint64_t length, cp_bu
 	if (rc)
 		return rc;
 	r.http.response_body = out;
-	char range[64];
-	if (length)
-		snprintf(range, sizeof(range), "bytes=%llu-%llu", (unsigned long long)offset,
-			 (unsigned long long)(offset + length - 1));
-	else
-		snprintf(range, sizeof(range), "bytes=%llu-", (unsigned long long)offset);
-	if (offset || length)
-		rc = cp_http_headers_set(&r.http.headers, "Range", range);
+	rc = cp_http_headers_set_range(&r.http.headers, "Range", offset, length);
 	rc = rc ? rc : s3_req_perform(s, &r, key);
 	if (rc == CP_ENOTFOUND) {
-		rc = not_found(key);
+		rc = cp_objstore_err_missing(key);
 	} else if (rc && !strcmp(r.resp.error.code, "InvalidObjectState")) {
 		rc = cp_error_set(CP_EBUSY, CP_ERRCLASS_OBJSTORE,
 				  "object '%s' is in the archive tier and not readable; run "
@@ -110,15 +99,6 @@ int s3_get(void *state, const char *key, uint64_t offset, uint64_t length, cp_bu
 	return rc;
 }
 
-static int64_t parse_http_date(const char *v)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	if (!v || !strptime(v, "%a, %d %b %Y %H:%M:%S", &tm))
-		return 0;
-	return (int64_t)timegm(&tm);
-}
-
 /* x-amz-restore: ongoing-request="false", expiry-date="..." means readable. */
 static int archived(const char *sclass, const char *restore)
 {
@@ -137,12 +117,12 @@ int s3_head_version(s3_store *s, const char *key, cp_object_info *info, char **v
 		return rc;
 	rc = s3_req_perform(s, &r, key);
 	if (rc == CP_ENOTFOUND)
-		rc = not_found(key);
+		rc = cp_objstore_err_missing(key);
 	if (!rc) {
 		const cp_http_headers *h = &r.resp.headers;
 		const char *v = cp_http_headers_get(h, "Content-Length");
 		info->size = v ? strtoull(v, NULL, 10) : 0;
-		info->mtime = parse_http_date(cp_http_headers_get(h, "Last-Modified"));
+		info->mtime = cp_http_date_parse(cp_http_headers_get(h, "Last-Modified"));
 		v = cp_http_headers_get(h, "x-amz-storage-class");
 		snprintf(info->storage_class, sizeof(info->storage_class), "%s",
 			 v && *v ? v : "STANDARD");
@@ -195,7 +175,7 @@ static int delete_version(s3_store *s, const char *key, const char *version)
 				  "yet",
 				  key);
 	if (rc == CP_ENOTFOUND)
-		rc = not_found(key);
+		rc = cp_objstore_err_missing(key);
 	s3_req_dispose(&r);
 	return rc;
 }
@@ -259,7 +239,7 @@ int s3_put_retention(s3_store *s, const char *key, const char *version, int64_t 
 	rc = rc ? rc : cp_http_headers_set(&r.http.headers, "Content-MD5", md5.ptr);
 	rc = rc ? rc : s3_req_perform(s, &r, key);
 	if (rc == CP_ENOTFOUND)
-		rc = not_found(key);
+		rc = cp_objstore_err_missing(key);
 	s3_req_dispose(&r);
 	cp_buf_dispose(&md5);
 	return rc;
@@ -319,7 +299,7 @@ int s3_rehydrate(void *state, const char *key, const char *tier, unsigned int da
 		rc = 0;
 	}
 	if (rc == CP_ENOTFOUND)
-		rc = not_found(key);
+		rc = cp_objstore_err_missing(key);
 	s3_req_dispose(&r);
 	cp_buf_dispose(&md5);
 	return rc;

@@ -10,6 +10,7 @@
 #include "error.h"
 #include "http/url.h"
 #include "http/xml.h"
+#include "objstore_common.h"
 #include "objstore_s3.h"
 
 #include <stdio.h>
@@ -332,8 +333,7 @@ int s3_writer_open(void *state, const char *key, const cp_put_options *opts,
 		memset(&info, 0, sizeof(info));
 		int rc = s3_head(s, key, &info);
 		if (!rc)
-			return cp_error_set(CP_EEXISTS, CP_ERRCLASS_OBJSTORE,
-					    "object '%s' already exists", key);
+			return cp_objstore_err_exists(key);
 		if (rc != CP_ENOTFOUND)
 			return rc;
 		cp_error_clear();

@@ -15,6 +15,7 @@
 #include "ctx.h"
 #include "error.h"
 #include "http/url.h"
+#include "objstore_common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,28 +87,6 @@ int az_perform(az_store *s, cp_http_request *req, cp_http_response *resp)
 	return rc;
 }
 
-int64_t az_parse_http_date(const char *text)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	if (!text || !strptime(text, "%a, %d %b %Y %H:%M:%S", &tm))
-		return 0;
-	return (int64_t)timegm(&tm);
-}
-
-void az_format_http_date(int64_t t, char out[40])
-{
-	static const char *days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-	static const char *months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-				       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	time_t tt = (time_t)t;
-	struct tm tm;
-	gmtime_r(&tt, &tm);
-	/* By hand: strftime's %a and %b follow the locale, HTTP dates do not. */
-	snprintf(out, 40, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday % 7], tm.tm_mday,
-		 months[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 const char *az_tier_name(const char *storage_class)
 {
 	if (!strcasecmp(storage_class, "hot"))
@@ -119,8 +98,8 @@ const char *az_tier_name(const char *storage_class)
 
 int az_add_lock_headers(cp_http_headers *h, int64_t until)
 {
-	char date[40];
-	az_format_http_date(until, date);
+	char date[CP_HTTP_DATE_LEN];
+	cp_http_date_format(until, date);
 	int rc = cp_http_headers_set(h, "x-ms-immutability-policy-until-date", date);
 	/* Locked: nobody, our tools and the Azure CLI included, can shorten or remove it. */
 	return rc ? rc : cp_http_headers_set(h, "x-ms-immutability-policy-mode", "Locked");
@@ -346,8 +325,7 @@ int az_put_blob(az_store *s, const char *key, const void *data, size_t len,
 	cp_http_response resp = CP_HTTP_RESPONSE_INIT;
 	rc = rc ? rc : az_perform(s, &req, &resp);
 	if (rc == CP_EEXISTS)
-		rc = cp_error_set(CP_EEXISTS, CP_ERRCLASS_OBJSTORE, "object '%s' already exists",
-				  key);
+		rc = cp_objstore_err_exists(key);
 	cp_http_request_dispose(&req);
 	cp_http_response_dispose(&resp);
 	free(url);
@@ -363,10 +341,7 @@ static int az_put(void *state, const char *key, const void *data, size_t len,
 	int rc = az_writer_open(state, key, opts, &w);
 	if (rc)
 		return rc;
-	rc = w->write(w, data, len);
-	rc = rc ? rc : w->commit(w);
-	w->free(w);
-	return rc;
+	return cp_objstore_put_by_writer(w, data, len);
 }
 
 static int az_get(void *state, const char *key, uint64_t offset, uint64_t length, cp_buf *out)
@@ -377,22 +352,11 @@ static int az_get(void *state, const char *key, uint64_t offset, uint64_t length
 		return cp_error_oom();
 	cp_http_request req = {
 		.method = "GET", .url = url, .response_body = out, .what = "Azure Get Blob"};
-	int rc = 0;
-	if (offset || length) {
-		char range[64];
-		if (length)
-			snprintf(range, sizeof(range), "bytes=%llu-%llu",
-				 (unsigned long long)offset,
-				 (unsigned long long)(offset + length - 1));
-		else
-			snprintf(range, sizeof(range), "bytes=%llu-", (unsigned long long)offset);
-		rc = cp_http_headers_set(&req.headers, "x-ms-range", range);
-	}
+	int rc = cp_http_headers_set_range(&req.headers, "x-ms-range", offset, length);
 	cp_http_response resp = CP_HTTP_RESPONSE_INIT;
 	rc = rc ? rc : az_perform(s, &req, &resp);
 	if (rc == CP_ENOTFOUND)
-		rc = cp_error_set(CP_ENOTFOUND, CP_ERRCLASS_OBJSTORE, "object '%s' does not exist",
-				  key);
+		rc = cp_objstore_err_missing(key);
 	else if (rc == CP_EEXISTS && !strcmp(resp.error.code, "BlobArchived"))
 		rc = cp_error_set(CP_EBUSY, CP_ERRCLASS_OBJSTORE,
 				  "object '%s' is in the Archive tier and cannot be read until it "
@@ -420,8 +384,7 @@ static int az_remove(void *state, const char *key)
 	cp_http_response resp = CP_HTTP_RESPONSE_INIT;
 	int rc = az_perform(s, &req, &resp);
 	if (rc == CP_ENOTFOUND)
-		rc = cp_error_set(CP_ENOTFOUND, CP_ERRCLASS_OBJSTORE, "object '%s' does not exist",
-				  key);
+		rc = cp_objstore_err_missing(key);
 	else if (rc && immutable_error(&resp))
 		rc = cp_error_set(CP_ELOCKED, CP_ERRCLASS_OBJSTORE,
 				  "object '%s' is under an immutability policy and cannot be "

@@ -7,6 +7,7 @@
 
 #include "auth/azure.h"
 #include "creds/creds.h"
+#include "http/date.h"
 #include "http/http.h"
 #include "http/pool.h"
 
@@ -47,10 +48,6 @@ char *az_account_url(az_store *s, const char *query);
  */
 int az_perform(az_store *s, cp_http_request *req, cp_http_response *resp);
 
-/** Parse an RFC 1123 date ("Sun, 02 Jan 2026 03:04:05 GMT") into unix seconds. */
-int64_t az_parse_http_date(const char *text);
-/** Format unix seconds as an RFC 1123 date. */
-void az_format_http_date(int64_t t, char out[40]);
 /** "Hot"/"Cool" spelled as Azure wants it, or NULL for any other tier. */
 const char *az_tier_name(const char *storage_class);
 /** Add the immutability headers for an object locked until until (unix s). */

@@ -4,11 +4,10 @@
  * immutability policy and whether the blob sits offline in Archive.
  */
 #include "error.h"
-#include "http/url.h"
+#include "http/xml.h"
 #include "objstore_azblob.h"
+#include "objstore_common.h"
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +30,13 @@ int az_head(void *state, const char *key, cp_object_info *info)
 	cp_http_response resp = CP_HTTP_RESPONSE_INIT;
 	int rc = az_perform(s, &req, &resp);
 	if (rc == CP_ENOTFOUND)
-		rc = cp_error_set(CP_ENOTFOUND, CP_ERRCLASS_OBJSTORE, "object '%s' does not exist",
-				  key);
+		rc = cp_objstore_err_missing(key);
 	if (!rc) {
 		const char *len = cp_http_headers_get(&resp.headers, "Content-Length");
 		info->size = len ? strtoull(len, NULL, 10) : 0;
 		info->mtime =
-			az_parse_http_date(cp_http_headers_get(&resp.headers, "Last-Modified"));
-		info->retain_until = az_parse_http_date(
+			cp_http_date_parse(cp_http_headers_get(&resp.headers, "Last-Modified"));
+		info->retain_until = cp_http_date_parse(
 			cp_http_headers_get(&resp.headers, "x-ms-immutability-policy-until-date"));
 		set_class(info, cp_http_headers_get(&resp.headers, "x-ms-access-tier"));
 		/* A blob being rehydrated stays unreadable until the copy lands. */
@@ -49,21 +47,6 @@ int az_head(void *state, const char *key, cp_object_info *info)
 	cp_http_response_dispose(&resp);
 	free(url);
 	return rc;
-}
-
-static xmlNode *child(xmlNode *node, const char *name)
-{
-	for (xmlNode *c = node ? node->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, name))
-			return c;
-	return NULL;
-}
-
-/* Text of node's child name, or NULL; points into a static-per-call buffer of the caller. */
-static char *child_text(xmlNode *node, const char *name)
-{
-	xmlNode *c = child(node, name);
-	return c ? (char *)xmlNodeGetContent(c) : NULL;
 }
 
 typedef struct {
@@ -77,7 +60,7 @@ typedef struct {
 
 static int take_blob(list_page *pg, xmlNode *blob)
 {
-	char *name = child_text(blob, "Name");
+	char *name = cp_xml_child_text(blob, "Name");
 	if (!name)
 		return 0;
 	size_t plen = strlen(pg->s->prefix);
@@ -85,15 +68,15 @@ static int take_blob(list_page *pg, xmlNode *blob)
 	if (!strncmp(name, pg->s->prefix, plen)) {
 		cp_object_info info;
 		memset(&info, 0, sizeof(info));
-		xmlNode *props = child(blob, "Properties");
-		char *len = child_text(props, "Content-Length");
-		char *mod = child_text(props, "Last-Modified");
-		char *tier = child_text(props, "AccessTier");
-		char *archive = child_text(props, "ArchiveStatus");
-		char *until = child_text(props, "ImmutabilityPolicyUntilDate");
+		xmlNode *props = cp_xml_child(blob, "Properties");
+		char *len = cp_xml_child_text(props, "Content-Length");
+		char *mod = cp_xml_child_text(props, "Last-Modified");
+		char *tier = cp_xml_child_text(props, "AccessTier");
+		char *archive = cp_xml_child_text(props, "ArchiveStatus");
+		char *until = cp_xml_child_text(props, "ImmutabilityPolicyUntilDate");
 		info.size = len ? strtoull(len, NULL, 10) : 0;
-		info.mtime = az_parse_http_date(mod);
-		info.retain_until = az_parse_http_date(until);
+		info.mtime = cp_http_date_parse(mod);
+		info.retain_until = cp_http_date_parse(until);
 		set_class(&info, tier);
 		if (archive && *archive)
 			info.archived = 1;
@@ -110,22 +93,18 @@ static int take_blob(list_page *pg, xmlNode *blob)
 
 static int parse_page(list_page *pg, const cp_buf *body)
 {
-	xmlDoc *doc =
-		body->size
-			? xmlReadMemory(body->ptr, (int)body->size, "list.xml", NULL,
-					XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
-			: NULL;
+	xmlDoc *doc = cp_xml_parse(body->ptr, body->size);
 	if (!doc)
 		return cp_error_set(CP_EIO, CP_ERRCLASS_OBJSTORE,
 				    "Azure List Blobs answered with a body that is not XML");
 	xmlNode *root = xmlDocGetRootElement(doc);
 	int rc = 0;
-	for (xmlNode *b = child(child(root, "Blobs"), "Blob"); b && !rc; b = b->next)
-		if (b->type == XML_ELEMENT_NODE && !strcmp((const char *)b->name, "Blob"))
-			rc = take_blob(pg, b);
+	for (xmlNode *b = cp_xml_child(cp_xml_child(root, "Blobs"), "Blob"); b && !rc;
+	     b = cp_xml_next(b, "Blob"))
+		rc = take_blob(pg, b);
 	if (rc)
 		pg->stopped = 1;
-	char *marker = child_text(root, "NextMarker");
+	char *marker = cp_xml_child_text(root, "NextMarker");
 	free(pg->next_marker);
 	pg->next_marker = marker && *marker ? strdup(marker) : NULL;
 	xmlFree(marker);
@@ -139,17 +118,10 @@ int az_list(void *state, const char *prefix, cp_object_list_cb cb, void *payload
 	list_page pg = {s, prefix, cb, payload, NULL, 0};
 	int rc = 0;
 	do {
-		cp_buf q = CP_BUF_INIT, full = CP_BUF_INIT, body = CP_BUF_INIT;
-		rc = cp_buf_put(&full, s->prefix, strlen(s->prefix));
-		rc = rc ? rc : cp_buf_put(&full, prefix, strlen(prefix));
-		const char *head = "restype=container&comp=list&maxresults=1000&prefix=";
-		rc = rc ? rc : cp_buf_put(&q, head, strlen(head));
-		rc = rc ? rc : cp_url_encode(&q, full.ptr ? full.ptr : "", full.size, NULL);
-		if (!rc && pg.next_marker) {
-			rc = cp_buf_put(&q, "&marker=", 8);
-			rc = rc ? rc
-				: cp_url_encode(&q, pg.next_marker, strlen(pg.next_marker), NULL);
-		}
+		cp_buf q = CP_BUF_INIT, body = CP_BUF_INIT;
+		rc = cp_objstore_list_query(
+			&q, "restype=container&comp=list&maxresults=1000&prefix=", s->prefix,
+			prefix, "marker", pg.next_marker);
 		char *url = rc ? NULL : az_blob_url(s, NULL, q.ptr);
 		if (!rc && !url)
 			rc = cp_error_oom();
@@ -164,7 +136,6 @@ int az_list(void *state, const char *prefix, cp_object_list_cb cb, void *payload
 		cp_http_response_dispose(&resp);
 		free(url);
 		cp_buf_dispose(&q);
-		cp_buf_dispose(&full);
 		cp_buf_dispose(&body);
 	} while (!rc && pg.next_marker);
 	free(pg.next_marker);

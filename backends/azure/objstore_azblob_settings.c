@@ -6,6 +6,7 @@
  */
 #include "ctx.h"
 #include "error.h"
+#include "http/xml.h"
 #include "objstore_azblob.h"
 
 #include <libxml/parser.h>
@@ -110,17 +111,9 @@ static int check_account_kind(az_store *s)
 	return rc;
 }
 
-static xmlNode *child(xmlNode *node, const char *name)
-{
-	for (xmlNode *c = node ? node->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, name))
-			return c;
-	return NULL;
-}
-
 static int enabled(xmlNode *root, const char *policy)
 {
-	xmlNode *e = child(child(root, policy), "Enabled");
+	xmlNode *e = cp_xml_child(cp_xml_child(root, policy), "Enabled");
 	xmlChar *text = e ? xmlNodeGetContent(e) : NULL;
 	int on = text && !strcasecmp((const char *)text, "true");
 	xmlFree(text);
@@ -136,9 +129,7 @@ static int check_soft_delete(az_store *s)
 	if (rc) {
 		rc = unreadable(s, rc, "the blob service properties");
 	} else if (body.size) {
-		xmlDoc *doc =
-			xmlReadMemory(body.ptr, (int)body.size, "props.xml", NULL,
-				      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+		xmlDoc *doc = cp_xml_parse(body.ptr, body.size);
 		xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
 		if (enabled(root, "DeleteRetentionPolicy"))
 			rc = cp_error_set(

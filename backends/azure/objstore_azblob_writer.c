@@ -8,6 +8,7 @@
 #include "auth/digest.h"
 #include "error.h"
 #include "objstore_azblob.h"
+#include "objstore_common.h"
 
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -132,8 +133,7 @@ static int put_block_list(az_writer *w)
 	cp_http_response resp = CP_HTTP_RESPONSE_INIT;
 	rc = rc ? rc : az_perform(w->s, &req, &resp);
 	if (rc == CP_EEXISTS)
-		rc = cp_error_set(CP_EEXISTS, CP_ERRCLASS_OBJSTORE, "object '%s' already exists",
-				  w->key);
+		rc = cp_objstore_err_exists(w->key);
 	cp_http_request_dispose(&req);
 	cp_http_response_dispose(&resp);
 	free(url);

@@ -11,6 +11,7 @@
 #include "auth/digest.h"
 #include "error.h"
 #include "http/url.h"
+#include "objstore_common.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -249,8 +250,7 @@ int gcs_put_object(gcs_store *s, const char *key, const void *data, size_t len,
 	cp_http_response resp = CP_HTTP_RESPONSE_INIT;
 	rc = rc ? rc : gcs_perform(s, &req, &resp);
 	if (rc == CP_EEXISTS)
-		rc = cp_error_set(CP_EEXISTS, CP_ERRCLASS_OBJSTORE, "object '%s' already exists",
-				  key);
+		rc = cp_objstore_err_exists(key);
 	cp_http_request_dispose(&req);
 	cp_http_response_dispose(&resp);
 	free(url);
@@ -266,10 +266,7 @@ static int gcs_put(void *state, const char *key, const void *data, size_t len,
 	int rc = gcs_writer_open(state, key, opts, &w);
 	if (rc)
 		return rc;
-	rc = w->write(w, data, len);
-	rc = rc ? rc : w->commit(w);
-	w->free(w);
-	return rc;
+	return cp_objstore_put_by_writer(w, data, len);
 }
 
 static int gcs_get(void *state, const char *key, uint64_t offset, uint64_t length, cp_buf *out)
@@ -280,22 +277,11 @@ static int gcs_get(void *state, const char *key, uint64_t offset, uint64_t lengt
 		return cp_error_oom();
 	cp_http_request req = {
 		.method = "GET", .url = url, .response_body = out, .what = "GCS GET object"};
-	int rc = 0;
-	if (offset || length) {
-		char range[64];
-		if (length)
-			snprintf(range, sizeof(range), "bytes=%llu-%llu",
-				 (unsigned long long)offset,
-				 (unsigned long long)(offset + length - 1));
-		else
-			snprintf(range, sizeof(range), "bytes=%llu-", (unsigned long long)offset);
-		rc = cp_http_headers_set(&req.headers, "Range", range);
-	}
+	int rc = cp_http_headers_set_range(&req.headers, "Range", offset, length);
 	cp_http_response resp = CP_HTTP_RESPONSE_INIT;
 	rc = rc ? rc : gcs_perform(s, &req, &resp);
 	if (rc == CP_ENOTFOUND)
-		rc = cp_error_set(CP_ENOTFOUND, CP_ERRCLASS_OBJSTORE, "object '%s' does not exist",
-				  key);
+		rc = cp_objstore_err_missing(key);
 	cp_http_request_dispose(&req);
 	cp_http_response_dispose(&resp);
 	free(url);
@@ -312,8 +298,7 @@ static int gcs_remove(void *state, const char *key)
 	cp_http_response resp = CP_HTTP_RESPONSE_INIT;
 	int rc = gcs_perform(s, &req, &resp);
 	if (rc == CP_ENOTFOUND) {
-		rc = cp_error_set(CP_ENOTFOUND, CP_ERRCLASS_OBJSTORE, "object '%s' does not exist",
-				  key);
+		rc = cp_objstore_err_missing(key);
 	} else if (rc == CP_EAUTH) {
 		/* GCS answers 403 for a retained object too: tell the two apart. */
 		cp_error_saved saved;

@@ -4,24 +4,15 @@
  */
 #include "creds/creds.h"
 #include "error.h"
-#include "http/url.h"
+#include "http/date.h"
+#include "http/xml.h"
+#include "objstore_common.h"
 #include "objstore_gcs.h"
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static int64_t http_date(const char *text)
-{
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	if (!text || !strptime(text, "%a, %d %b %Y %H:%M:%S", &tm))
-		return 0;
-	return (int64_t)timegm(&tm);
-}
 
 static int64_t iso_time(const char *text)
 {
@@ -43,15 +34,14 @@ int gcs_head(void *state, const char *key, cp_object_info *info)
 	cp_http_response resp = CP_HTTP_RESPONSE_INIT;
 	int rc = gcs_perform(s, &req, &resp);
 	if (rc == CP_ENOTFOUND)
-		rc = cp_error_set(CP_ENOTFOUND, CP_ERRCLASS_OBJSTORE, "object '%s' does not exist",
-				  key);
+		rc = cp_objstore_err_missing(key);
 	if (!rc) {
 		const cp_http_headers *h = &resp.headers;
 		const char *len = cp_http_headers_get(h, "x-goog-stored-content-length");
 		if (!len)
 			len = cp_http_headers_get(h, "Content-Length");
 		info->size = len ? strtoull(len, NULL, 10) : 0;
-		info->mtime = http_date(cp_http_headers_get(h, "Last-Modified"));
+		info->mtime = cp_http_date_parse(cp_http_headers_get(h, "Last-Modified"));
 		info->retain_until =
 			iso_time(cp_http_headers_get(h, "x-goog-object-lock-retain-until-date"));
 		const char *cls = cp_http_headers_get(h, "x-goog-storage-class");
@@ -65,20 +55,6 @@ int gcs_head(void *state, const char *key, cp_object_info *info)
 	return rc;
 }
 
-static xmlNode *child(xmlNode *node, const char *name)
-{
-	for (xmlNode *c = node ? node->children : NULL; c; c = c->next)
-		if (c->type == XML_ELEMENT_NODE && !strcmp((const char *)c->name, name))
-			return c;
-	return NULL;
-}
-
-static char *child_text(xmlNode *node, const char *name)
-{
-	xmlNode *c = child(node, name);
-	return c ? (char *)xmlNodeGetContent(c) : NULL;
-}
-
 typedef struct {
 	gcs_store *s;
 	cp_object_list_cb cb;
@@ -88,15 +64,15 @@ typedef struct {
 
 static int take_object(list_page *pg, xmlNode *obj)
 {
-	char *key = child_text(obj, "Key");
+	char *key = cp_xml_child_text(obj, "Key");
 	size_t plen = strlen(pg->s->prefix);
 	int rc = 0;
 	if (key && !strncmp(key, pg->s->prefix, plen)) {
 		cp_object_info info;
 		memset(&info, 0, sizeof(info));
-		char *size = child_text(obj, "Size");
-		char *mod = child_text(obj, "LastModified");
-		char *cls = child_text(obj, "StorageClass");
+		char *size = cp_xml_child_text(obj, "Size");
+		char *mod = cp_xml_child_text(obj, "LastModified");
+		char *cls = cp_xml_child_text(obj, "StorageClass");
 		info.size = size ? strtoull(size, NULL, 10) : 0;
 		info.mtime = iso_time(mod);
 		if (cls)
@@ -114,11 +90,7 @@ static int take_object(list_page *pg, xmlNode *obj)
 
 static int parse_page(list_page *pg, const cp_buf *body)
 {
-	xmlDoc *doc =
-		body->size
-			? xmlReadMemory(body->ptr, (int)body->size, "list.xml", NULL,
-					XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING)
-			: NULL;
+	xmlDoc *doc = cp_xml_parse(body->ptr, body->size);
 	if (!doc)
 		return cp_error_set(CP_EIO, CP_ERRCLASS_OBJSTORE,
 				    "GCS bucket listing answered with a body that is not XML");
@@ -126,11 +98,10 @@ static int parse_page(list_page *pg, const cp_buf *body)
 	int rc = 0;
 	free(pg->marker);
 	pg->marker = NULL;
-	for (xmlNode *o = root ? root->children : NULL; o && !rc; o = o->next)
-		if (o->type == XML_ELEMENT_NODE && !strcmp((const char *)o->name, "Contents"))
-			rc = take_object(pg, o);
-	char *truncated = child_text(root, "IsTruncated");
-	char *next = child_text(root, "NextMarker");
+	for (xmlNode *o = cp_xml_child(root, "Contents"); o && !rc; o = cp_xml_next(o, "Contents"))
+		rc = take_object(pg, o);
+	char *truncated = cp_xml_child_text(root, "IsTruncated");
+	char *next = cp_xml_child_text(root, "NextMarker");
 	int more = truncated && !strcmp(truncated, "true");
 	if (!rc && more && next && *next) {
 		free(pg->marker);
@@ -152,15 +123,9 @@ int gcs_list(void *state, const char *prefix, cp_object_list_cb cb, void *payloa
 	int rc = 0, first = 1;
 	while (!rc && (first || pg.marker)) {
 		first = 0;
-		cp_buf q = CP_BUF_INIT, full = CP_BUF_INIT, body = CP_BUF_INIT;
-		rc = cp_buf_put(&full, s->prefix, strlen(s->prefix));
-		rc = rc ? rc : cp_buf_put(&full, prefix, strlen(prefix));
-		rc = rc ? rc : cp_buf_put(&q, "max-keys=1000&prefix=", 21);
-		rc = rc ? rc : cp_url_encode(&q, full.ptr ? full.ptr : "", full.size, NULL);
-		if (!rc && pg.marker) {
-			rc = cp_buf_put(&q, "&marker=", 8);
-			rc = rc ? rc : cp_url_encode(&q, pg.marker, strlen(pg.marker), NULL);
-		}
+		cp_buf q = CP_BUF_INIT, body = CP_BUF_INIT;
+		rc = cp_objstore_list_query(&q, "max-keys=1000&prefix=", s->prefix, prefix,
+					    "marker", pg.marker);
 		char *url = rc ? NULL : gcs_url(s, NULL, q.ptr);
 		if (!rc && !url)
 			rc = cp_error_oom();
@@ -175,7 +140,6 @@ int gcs_list(void *state, const char *prefix, cp_object_list_cb cb, void *payloa
 		cp_http_response_dispose(&resp);
 		free(url);
 		cp_buf_dispose(&q);
-		cp_buf_dispose(&full);
 		cp_buf_dispose(&body);
 	}
 	free(pg.marker);

@@ -9,6 +9,7 @@
 #include "error.h"
 #include "http/url.h"
 #include "http/xml.h"
+#include "objstore_common.h"
 #include "objstore_gcs.h"
 
 #include <stdio.h>
@@ -161,8 +162,7 @@ static int complete(gcs_writer *w)
 	cp_http_response resp = CP_HTTP_RESPONSE_INIT;
 	rc = rc ? rc : gcs_perform(w->s, &req, &resp);
 	if (rc == CP_EEXISTS)
-		rc = cp_error_set(CP_EEXISTS, CP_ERRCLASS_OBJSTORE, "object '%s' already exists",
-				  w->key);
+		rc = cp_objstore_err_exists(w->key);
 	cp_http_request_dispose(&req);
 	cp_http_response_dispose(&resp);
 	cp_buf_dispose(&q);

@@ -5,6 +5,7 @@
  * Streaming writes (packs) live in objstore_file_writer.c.
  */
 #include "objstore_file.h"
+#include "objstore_common.h"
 
 #include "cloudprotect/sys/objstore.h"
 #include "error.h"
@@ -119,8 +120,7 @@ static int file_get(void *state, const char *key, uint64_t offset, uint64_t leng
 		return cp_error_oom();
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		rc = errno == ENOENT ? cp_error_set(CP_ENOTFOUND, CP_ERRCLASS_OBJSTORE,
-						    "object '%s' does not exist", key)
+		rc = errno == ENOENT ? cp_objstore_err_missing(key)
 				     : cp_error_set_os(CP_EIO, errno, "cannot open '%s'", path);
 		free(path);
 		return rc;
@@ -167,8 +167,7 @@ static int file_head(void *state, const char *key, cp_object_info *info)
 		return cp_error_oom();
 	struct stat st;
 	if (stat(path, &st))
-		rc = errno == ENOENT ? cp_error_set(CP_ENOTFOUND, CP_ERRCLASS_OBJSTORE,
-						    "object '%s' does not exist", key)
+		rc = errno == ENOENT ? cp_objstore_err_missing(key)
 				     : cp_error_set_os(CP_EIO, errno, "cannot stat '%s'", path);
 	else
 		fill_info(info, &st);
@@ -240,8 +239,7 @@ static int file_remove(void *state, const char *key)
 	if (!path)
 		return cp_error_oom();
 	if (unlink(path))
-		rc = errno == ENOENT ? cp_error_set(CP_ENOTFOUND, CP_ERRCLASS_OBJSTORE,
-						    "object '%s' does not exist", key)
+		rc = errno == ENOENT ? cp_objstore_err_missing(key)
 				     : cp_error_set_os(CP_EIO, errno, "cannot delete '%s'", path);
 	free(path);
 	return rc;

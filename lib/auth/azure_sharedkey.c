@@ -6,6 +6,7 @@
 #include "auth/digest.h"
 #include "creds/creds.h"
 #include "error.h"
+#include "http/date.h"
 #include "http/url.h"
 
 #include <ctype.h>
@@ -149,11 +150,8 @@ int cp_azure_sharedkey_sign(const char *account, const char *key_b64, const char
 	if (rc)
 		return rc;
 	if (!cp_http_headers_get(headers, "x-ms-date")) {
-		char date[64];
-		time_t t = now ? (time_t)now : time(NULL);
-		struct tm tm;
-		gmtime_r(&t, &tm);
-		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		char date[CP_HTTP_DATE_LEN];
+		cp_http_date_format(now ? now : (int64_t)time(NULL), date);
 		rc = cp_http_headers_set(headers, "x-ms-date", date);
 	}
 	if (!rc && !cp_http_headers_get(headers, "x-ms-version"))

@@ -1,5 +1,6 @@
 /* Reading a cloud's error answer: S3/Azure/STS XML, JSON, and headers. */
 #include "http/http.h"
+#include "http/xml.h"
 #include "json.h"
 
 #include <libxml/parser.h>
@@ -40,21 +41,9 @@ static void request_id_from_headers(const cp_http_response *resp, cp_http_cloud_
 			 cp_http_headers_get(&resp->headers, names[i]));
 }
 
-static xmlNode *find_element(xmlNode *node, const char *name)
-{
-	for (; node; node = node->next) {
-		if (node->type == XML_ELEMENT_NODE && !strcmp((const char *)node->name, name))
-			return node;
-		xmlNode *found = find_element(node->children, name);
-		if (found)
-			return found;
-	}
-	return NULL;
-}
-
 static void copy_xml(char *dst, size_t cap, xmlNode *root, const char *name)
 {
-	xmlNode *n = find_element(root, name);
+	xmlNode *n = cp_xml_find(root, name);
 	if (!n)
 		return;
 	xmlChar *text = xmlNodeGetContent(n);
@@ -69,10 +58,9 @@ void cp_http_parse_error_xml(const cp_http_response *resp, const char *body, siz
 {
 	if (resp)
 		request_id_from_headers(resp, err);
-	if (!len || len > 1 << 20 || (int)len < 0)
+	if (len > 1 << 20)
 		return;
-	xmlDoc *doc = xmlReadMemory(body, (int)len, "error.xml", NULL,
-				    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	xmlDoc *doc = cp_xml_parse(body, len);
 	if (!doc)
 		return;
 	xmlNode *root = xmlDocGetRootElement(doc);

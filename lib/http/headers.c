@@ -2,6 +2,7 @@
 #include "auth/digest.h"
 #include "error.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -109,4 +110,18 @@ int cp_http_header_is_secret(const char *name)
 		if (!strcasecmp(name, secret[i]))
 			return 1;
 	return 0;
+}
+
+int cp_http_headers_set_range(cp_http_headers *h, const char *name, uint64_t offset,
+			      uint64_t length)
+{
+	if (!offset && !length)
+		return 0;
+	char range[64];
+	if (length)
+		snprintf(range, sizeof(range), "bytes=%llu-%llu", (unsigned long long)offset,
+			 (unsigned long long)(offset + length - 1));
+	else
+		snprintf(range, sizeof(range), "bytes=%llu-", (unsigned long long)offset);
+	return cp_http_headers_set(h, name, range);
 }

@@ -3,6 +3,7 @@
 #define CP_LIB_HTTP_HEADERS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct cp_http_header {
 	char *name;
@@ -31,6 +32,13 @@ void cp_http_headers_remove(cp_http_headers *h, const char *name);
 int cp_http_headers_copy(cp_http_headers *dst, const cp_http_headers *src);
 void cp_http_headers_clear(cp_http_headers *h);
 void cp_http_headers_dispose(cp_http_headers *h);
+
+/**
+ * Set a byte-range header (Range, x-ms-range) for length bytes at offset;
+ * length 0 means to the end. Nothing is set for the whole object (0, 0).
+ */
+int cp_http_headers_set_range(cp_http_headers *h, const char *name, uint64_t offset,
+			      uint64_t length);
 
 /** 1 when a header carries a secret and must never be logged (Authorization, tokens, keys). */
 int cp_http_header_is_secret(const char *name);

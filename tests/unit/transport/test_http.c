@@ -2,9 +2,12 @@
 #include "auth/digest.h"
 #include "ctx.h"
 #include "error.h"
+#include "http/date.h"
 #include "http/http.h"
 #include "http/retry.h"
 #include "http/url.h"
+#include "http/xml.h"
+#include "objstore_common.h"
 #include "sim.h"
 #include "testutil.h"
 
@@ -629,6 +632,59 @@ START_TEST(url_helpers)
 }
 END_TEST
 
+START_TEST(dates_ranges_xml_and_listing_queries)
+{
+	/* HTTP dates, written and read without the locale. */
+	char d[CP_HTTP_DATE_LEN];
+	cp_http_date_format(784111777, d);
+	ck_assert_str_eq(d, "Sun, 06 Nov 1994 08:49:37 GMT");
+	ck_assert_int_eq(cp_http_date_parse(d), 784111777);
+	ck_assert_int_eq(cp_http_date_parse("Tue, 29 Feb 2028 23:59:60 GMT"), 1835481600);
+	ck_assert_int_eq(cp_http_date_parse("Sun, 06 Foo 1994 08:49:37 GMT"), 0);
+	ck_assert_int_eq(cp_http_date_parse("1994-11-06T08:49:37Z"), 0);
+	ck_assert_int_eq(cp_http_date_parse(NULL), 0);
+
+	/* Range headers: none for the whole object, open-ended from an offset. */
+	cp_http_headers h = CP_HTTP_HEADERS_INIT;
+	tu_ok(cp_http_headers_set_range(&h, "Range", 0, 0));
+	ck_assert_ptr_null(cp_http_headers_get(&h, "Range"));
+	tu_ok(cp_http_headers_set_range(&h, "Range", 10, 5));
+	ck_assert_str_eq(cp_http_headers_get(&h, "Range"), "bytes=10-14");
+	tu_ok(cp_http_headers_set_range(&h, "x-ms-range", 7, 0));
+	ck_assert_str_eq(cp_http_headers_get(&h, "x-ms-range"), "bytes=7-");
+	cp_http_headers_dispose(&h);
+
+	/* XML: children by name, siblings by name, deep search. */
+	const char *xml = "<R><A>1</A><B><C>x</C></B><A>2</A><!-- c --><A>3</A></R>";
+	xmlDoc *doc = cp_xml_parse(xml, strlen(xml));
+	ck_assert_ptr_nonnull(doc);
+	xmlNode *root = xmlDocGetRootElement(doc);
+	int n = 0;
+	for (xmlNode *a = cp_xml_child(root, "A"); a; a = cp_xml_next(a, "A"))
+		n++;
+	ck_assert_int_eq(n, 3);
+	char *t = cp_xml_child_text(cp_xml_child(root, "B"), "C");
+	ck_assert_str_eq(t, "x");
+	xmlFree(t);
+	ck_assert_ptr_null(cp_xml_child(NULL, "A"));
+	ck_assert_ptr_null(cp_xml_child_text(root, "Z"));
+	ck_assert_ptr_nonnull(cp_xml_find(root, "C"));
+	xmlFreeDoc(doc);
+	ck_assert_ptr_null(cp_xml_parse("not xml", 7));
+	ck_assert_ptr_null(cp_xml_parse("", 0));
+
+	/* Listing queries: the store's root and the prefix encoded as one, then the marker. */
+	cp_buf q = CP_BUF_INIT;
+	tu_ok(cp_objstore_list_query(&q, "prefix=", "root/", "data/a b", "marker", NULL));
+	ck_assert_str_eq(q.ptr, "prefix=root%2Fdata%2Fa%20b");
+	cp_buf_clear(&q);
+	tu_ok(cp_objstore_list_query(&q, "list-type=2&prefix=", "", "", "continuation-token",
+				     "x/y="));
+	ck_assert_str_eq(q.ptr, "list-type=2&prefix=&continuation-token=x%2Fy%3D");
+	cp_buf_dispose(&q);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("http");
@@ -651,6 +707,7 @@ int main(void)
 	TCase *pure = tcase_create("policy");
 	tcase_add_test(pure, backoff_has_full_jitter_and_cap);
 	tcase_add_test(pure, url_helpers);
+	tcase_add_test(pure, dates_ranges_xml_and_listing_queries);
 	suite_add_tcase(s, pure);
 	return tu_run(s);
 }
