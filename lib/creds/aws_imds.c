@@ -129,42 +129,19 @@ int cp_aws_creds_imds(cp_creds **out, cp_ctx *ctx, const cp_aws_creds_options *o
 	while (n && s->endpoint[n - 1] == '/')
 		s->endpoint[--n] = '\0';
 	s->ctx = ctx;
-	/* Off EC2 nothing answers: find out fast. */
 	cp_http_client_options o;
-	cp_http_client_options_from_ctx(&o, ctx, CP_HTTP_FOR_METADATA);
-	o.connect_timeout_ms = 1000;
-	o.attempt_timeout_ms = 2000;
-	o.max_attempts = 3;
-	o.base_delay_ms = 50;
-	o.time_budget_ms = 6000;
+	cp_creds_metadata_client_options(&o, ctx);
 	int rc = cp_http_client_new(&s->client, ctx, &o);
-	if (rc) {
-		imds_free(s);
-		return rc;
-	}
-	char *name = NULL;
-	if (asprintf(&name, "instance profile (IMDSv2 at %s)", s->endpoint) < 0) {
-		imds_free(s);
-		return cp_error_oom();
-	}
-	cp_creds *c = NULL;
-	rc = cp_creds_new_refreshing(&c, ctx, name, imds_refresh, s, imds_free);
-	free(name);
+	char *name = NULL, *absent = NULL;
+	if (!rc && asprintf(&name, "instance profile (IMDSv2 at %s)", s->endpoint) < 0)
+		name = NULL, rc = cp_error_oom();
+	if (!rc && asprintf(&absent, "instance profile: no IMDSv2 at %s", s->endpoint) < 0)
+		absent = NULL, rc = cp_error_oom();
 	if (rc)
-		return rc;
-	/* Probe now, so the chain can move on when this is not an instance. */
-	cp_creds_value v;
-	rc = cp_creds_get(c, &v);
-	cp_creds_value_dispose(&v);
-	if (rc) {
-		const cp_error *e = cp_error_last();
-		if (rc == CP_EIO || rc == CP_ETIMEOUT || rc == CP_ENOTFOUND)
-			rc = cp_error_set(CP_ENOTFOUND, CP_ERRCLASS_AUTH,
-					  "instance profile: no IMDSv2 at %s (%s)", ep,
-					  e ? e->message : "no answer");
-		cp_creds_free(c);
-		return rc;
-	}
-	*out = c;
-	return 0;
+		imds_free(s);
+	else
+		rc = cp_creds_new_probed(out, ctx, name, imds_refresh, s, imds_free, absent);
+	free(name);
+	free(absent);
+	return rc;
 }

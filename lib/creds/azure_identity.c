@@ -134,43 +134,25 @@ int cp_azure_creds_managed_identity(cp_creds **out, cp_ctx *ctx, const cp_azure_
 	if (!rc && !s)
 		rc = cp_error_oom();
 	cp_http_client_options o;
-	cp_http_client_options_from_ctx(&o, ctx, CP_HTTP_FOR_METADATA);
-	o.connect_timeout_ms = 1000;
-	o.attempt_timeout_ms = 3000;
-	o.max_attempts = 3;
-	o.base_delay_ms = 50;
-	o.time_budget_ms = 8000;
+	cp_creds_metadata_client_options(&o, ctx);
 	if (!rc) {
 		s->url = url.ptr;
 		url.ptr = NULL;
 		s->what = "Azure IMDS managed identity";
 		rc = cp_http_client_new(&s->client, ctx, &o);
 	}
-	char *name = NULL;
+	char *name = NULL, *absent = NULL;
 	if (!rc && asprintf(&name, "managed identity (IMDS at %s)", base) < 0)
-		rc = cp_error_oom();
+		name = NULL, rc = cp_error_oom();
+	if (!rc && asprintf(&absent, "managed identity: no IMDS at %s", base) < 0)
+		absent = NULL, rc = cp_error_oom();
 	cp_buf_dispose(&url);
-	if (rc) {
-		free(base);
+	if (rc)
 		id_free(s);
-		return rc;
-	}
-	cp_creds *c = NULL;
-	rc = cp_creds_new_refreshing(&c, ctx, name, id_refresh, s, id_free);
+	else
+		rc = cp_creds_new_probed(out, ctx, name, id_refresh, s, id_free, absent);
 	free(name);
-	if (!rc) {
-		cp_creds_value v;
-		rc = cp_creds_get(c, &v);
-		cp_creds_value_dispose(&v);
-		if (rc == CP_EIO || rc == CP_ETIMEOUT || rc == CP_ENOTFOUND)
-			rc = cp_error_set(CP_ENOTFOUND, CP_ERRCLASS_AUTH,
-					  "managed identity: no IMDS at %s (%s)", base,
-					  cp_error_last() ? cp_error_last()->message : "no answer");
-		if (rc)
-			cp_creds_free(c);
-		else
-			*out = c;
-	}
+	free(absent);
 	free(base);
 	return rc;
 }

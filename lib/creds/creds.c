@@ -1,6 +1,7 @@
 #include "creds/creds.h"
 #include "auth/digest.h"
 #include "ctx.h"
+#include "http/http.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -169,4 +170,36 @@ void cp_creds_invalidate(cp_creds *c)
 	if (c->refresh)
 		cp_creds_value_dispose(&c->value);
 	pthread_mutex_unlock(&c->lock);
+}
+
+void cp_creds_metadata_client_options(struct cp_http_client_options *o, cp_ctx *ctx)
+{
+	cp_http_client_options_from_ctx(o, ctx, CP_HTTP_FOR_METADATA);
+	o->connect_timeout_ms = 1000;
+	o->attempt_timeout_ms = 3000;
+	o->max_attempts = 3;
+	o->base_delay_ms = 50;
+	o->time_budget_ms = 8000;
+}
+
+int cp_creds_new_probed(cp_creds **out, cp_ctx *ctx, const char *source,
+			cp_creds_refresh_fn refresh, void *state, void (*free_state)(void *),
+			const char *absent)
+{
+	cp_creds *c = NULL;
+	int rc = cp_creds_new_refreshing(&c, ctx, source, refresh, state, free_state);
+	if (rc)
+		return rc;
+	cp_creds_value v;
+	rc = cp_creds_get(c, &v);
+	cp_creds_value_dispose(&v);
+	if (rc == CP_EIO || rc == CP_ETIMEOUT || rc == CP_ENOTFOUND)
+		rc = cp_error_set(CP_ENOTFOUND, CP_ERRCLASS_AUTH, "%s (%s)", absent,
+				  cp_error_last() ? cp_error_last()->message : "no answer");
+	if (rc) {
+		cp_creds_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
 }

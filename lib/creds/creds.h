@@ -46,6 +46,19 @@ int cp_creds_new_refreshing(cp_creds **out, cp_ctx *ctx, const char *source,
 void cp_creds_free(cp_creds *creds);
 
 /**
+ * A cloud's metadata endpoint (EC2 IMDS, Azure IMDS, GCE metadata server)
+ * as a source: options for its client, which fail fast where nothing
+ * answers (off that cloud), and a refreshing source fetched once at once,
+ * so that a chain can move on. Nothing answering (CP_EIO, CP_ETIMEOUT,
+ * CP_ENOTFOUND) becomes CP_ENOTFOUND "absent (why)"; state is owned.
+ */
+struct cp_http_client_options;
+void cp_creds_metadata_client_options(struct cp_http_client_options *o, cp_ctx *ctx);
+int cp_creds_new_probed(cp_creds **out, cp_ctx *ctx, const char *source,
+			cp_creds_refresh_fn refresh, void *state, void (*free_state)(void *),
+			const char *absent);
+
+/**
  * A copy of the current value, refreshed first when it expires within
  * CP_CREDS_REFRESH_MARGIN_S. Thread-safe. Free with cp_creds_value_dispose.
  */

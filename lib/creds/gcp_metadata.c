@@ -53,40 +53,20 @@ int cp_gcp_creds_metadata(cp_creds **out, cp_ctx *ctx, const cp_gcp_creds_option
 		return cp_error_oom();
 	}
 	cp_http_client_options o;
-	cp_http_client_options_from_ctx(&o, ctx, CP_HTTP_FOR_METADATA);
-	o.connect_timeout_ms = 1000;
-	o.attempt_timeout_ms = 3000;
-	o.max_attempts = 3;
-	o.base_delay_ms = 50;
-	o.time_budget_ms = 8000;
+	cp_creds_metadata_client_options(&o, ctx);
 	int rc = cp_http_client_new(&s->client, ctx, &o);
-	if (rc) {
-		md_free(s);
-		return rc;
-	}
-	char *name = NULL;
-	if (asprintf(&name, "GCE metadata server at %s", host) < 0) {
-		md_free(s);
-		return cp_error_oom();
-	}
-	cp_creds *c = NULL;
-	rc = cp_creds_new_refreshing(&c, ctx, name, md_refresh, s, md_free);
-	free(name);
+	char *name = NULL, *absent = NULL;
+	if (!rc && asprintf(&name, "GCE metadata server at %s", host) < 0)
+		name = NULL, rc = cp_error_oom();
+	if (!rc && asprintf(&absent, "metadata server: none at %s", host) < 0)
+		absent = NULL, rc = cp_error_oom();
 	if (rc)
-		return rc;
-	cp_creds_value v;
-	rc = cp_creds_get(c, &v);
-	cp_creds_value_dispose(&v);
-	if (rc) {
-		if (rc == CP_EIO || rc == CP_ETIMEOUT || rc == CP_ENOTFOUND)
-			rc = cp_error_set(CP_ENOTFOUND, CP_ERRCLASS_AUTH,
-					  "metadata server: none at %s (%s)", host,
-					  cp_error_last() ? cp_error_last()->message : "no answer");
-		cp_creds_free(c);
-		return rc;
-	}
-	*out = c;
-	return 0;
+		md_free(s);
+	else
+		rc = cp_creds_new_probed(out, ctx, name, md_refresh, s, md_free, absent);
+	free(name);
+	free(absent);
+	return rc;
 }
 
 int cp_gcp_creds_chain(cp_creds **out, cp_ctx *ctx, const cp_gcp_creds_options *opts)
