@@ -205,6 +205,24 @@ int cp_provider_tag(cp_provider *provider, const char *id, const cp_tag *tags, s
 	return provider->ops->tag(provider->state, id, tags, ntags);
 }
 
+int cp_provider_untag(cp_provider *provider, const char *id, const char *const *keys, size_t nkeys)
+{
+	int rc = need_id(id, "resource id to untag");
+	if (rc)
+		return rc;
+	if (!nkeys || !keys)
+		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
+				    "no tag keys given to remove from '%s'; give at least one KEY",
+				    id);
+	for (size_t i = 0; i < nkeys; i++)
+		if (!keys[i] || !*keys[i])
+			return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
+					    "tag key %zu to remove from '%s' is empty", i + 1, id);
+	if (provider->ops->version < 3 || !provider->ops->untag)
+		return unsupported(provider, "removing tags");
+	return provider->ops->untag(provider->state, id, keys, nkeys);
+}
+
 int cp_snapshot_open(cp_block_reader **out, cp_provider *provider, const char *snapshot_id)
 {
 	*out = NULL;

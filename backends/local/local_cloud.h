@@ -86,7 +86,10 @@ void local_tags_dispose(local_tags *tags);
 int local_tags_match(const local_tags *have, const cp_tag *want, size_t nwant);
 /** Reject empty or NULL keys with a clear message. */
 int local_tags_check(const cp_tag *tags, size_t ntags);
+/** Set the keys given (others stay). */
 int local_tag(void *state, const char *id, const cp_tag *tags, size_t ntags);
+/** Remove the keys given (absent ones are no error). */
+int local_untag(void *state, const char *id, const char *const *keys, size_t nkeys);
 
 /* records.c: records as JSON, written atomically. */
 typedef struct local_fingerprint {

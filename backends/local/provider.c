@@ -292,4 +292,5 @@ const cp_provider_ops cp_local_provider_ops = {
 	.worker_get = local_worker_get,
 	.worker_list = local_worker_list,
 	.worker_terminate = local_worker_terminate,
+	.untag = local_untag,
 };

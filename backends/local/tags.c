@@ -1,4 +1,4 @@
-/* Tags: owned copies, filter matching, and replacing a record's tags. */
+/* Tags: owned copies, filter matching, and setting or removing a record's tags. */
 #include "error.h"
 #include "local_cloud.h"
 
@@ -72,59 +72,111 @@ int local_tags_match(const local_tags *have, const cp_tag *want, size_t nwant)
 	return 1;
 }
 
-static int retag_instance(const local_cloud *cloud, const char *id, const cp_tag *tags,
-			  size_t ntags)
+/* What a tag or untag call changes: keys to drop, then keys to set. */
+typedef struct tag_edit {
+	const cp_tag *set;
+	size_t nset;
+	const char *const *drop;
+	size_t ndrop;
+} tag_edit;
+
+static int set_one(local_tags *have, const cp_tag *t)
+{
+	char *value = strdup(t->value ? t->value : "");
+	if (!value)
+		return cp_error_oom();
+	for (size_t k = 0; k < have->count; k++) {
+		if (!strcmp(have->items[k].key, t->key)) {
+			free((char *)have->items[k].value);
+			have->items[k].value = value;
+			return 0;
+		}
+	}
+	cp_tag *grown = realloc(have->items, (have->count + 1) * sizeof(*grown));
+	char *key = strdup(t->key);
+	if (grown)
+		have->items = grown;
+	if (!grown || !key) {
+		free(value);
+		free(key);
+		return cp_error_oom();
+	}
+	have->items[have->count].key = key;
+	have->items[have->count].value = value;
+	have->count++;
+	return 0;
+}
+
+static void drop_one(local_tags *have, const char *key)
+{
+	for (size_t k = 0; k < have->count; k++) {
+		if (!strcmp(have->items[k].key, key)) {
+			free((char *)have->items[k].key);
+			free((char *)have->items[k].value);
+			have->count--;
+			/* The last tag fills the hole; its old slot must not keep the pointers. */
+			have->items[k] = have->items[have->count];
+			have->items[have->count] = (cp_tag){NULL, NULL};
+			return;
+		}
+	}
+}
+
+static int apply_edit(local_tags *have, const tag_edit *e)
+{
+	for (size_t i = 0; i < e->ndrop; i++)
+		drop_one(have, e->drop[i]);
+	int rc = 0;
+	for (size_t i = 0; !rc && i < e->nset; i++)
+		rc = set_one(have, &e->set[i]);
+	return rc;
+}
+
+static int edit_instance(const local_cloud *cloud, const char *id, const tag_edit *e)
 {
 	local_instance rec;
 	int rc = local_instance_load(&rec, cloud, id);
 	if (rc)
 		return rc;
-	local_tags_dispose(&rec.tags);
-	rc = local_tags_copy(&rec.tags, tags, ntags);
+	rc = apply_edit(&rec.tags, e);
 	if (!rc)
 		rc = local_instance_save(cloud, &rec);
 	local_instance_dispose(&rec);
 	return rc;
 }
 
-static int retag_disk(const local_cloud *cloud, const char *id, const cp_tag *tags, size_t ntags)
+static int edit_disk(const local_cloud *cloud, const char *id, const tag_edit *e)
 {
 	local_disk rec;
 	int rc = local_disk_load(&rec, cloud, id);
 	if (rc)
 		return rc;
-	local_tags_dispose(&rec.tags);
-	rc = local_tags_copy(&rec.tags, tags, ntags);
+	rc = apply_edit(&rec.tags, e);
 	if (!rc)
 		rc = local_disk_save(cloud, &rec);
 	local_disk_dispose(&rec);
 	return rc;
 }
 
-static int retag_snapshot(const local_cloud *cloud, const char *id, const cp_tag *tags,
-			  size_t ntags)
+static int edit_snapshot(const local_cloud *cloud, const char *id, const tag_edit *e)
 {
 	local_snapshot rec;
 	int rc = local_snapshot_load(&rec, cloud, id);
 	if (rc)
 		return rc;
-	local_tags_dispose(&rec.tags);
-	rc = local_tags_copy(&rec.tags, tags, ntags);
+	rc = apply_edit(&rec.tags, e);
 	if (!rc)
 		rc = local_snapshot_save(cloud, &rec);
 	local_snapshot_dispose(&rec);
 	return rc;
 }
 
-int local_tag(void *state, const char *id, const cp_tag *tags, size_t ntags)
+static int edit_tags(local_cloud *cloud, const char *id, const tag_edit *e)
 {
-	local_cloud *cloud = state;
 	local_kind kind;
 	int rc = local_require_init(cloud);
 	if (!rc)
 		rc = local_id_kind(&kind, id);
-	if (!rc)
-		rc = local_tags_check(tags, ntags);
 	if (rc)
 		return rc;
 	/* Exclusive, so a concurrent delete cannot be undone by our rewrite. */
@@ -133,10 +185,23 @@ int local_tag(void *state, const char *id, const cp_tag *tags, size_t ntags)
 	if (rc)
 		return rc;
 	switch (kind) {
-	case LOCAL_INSTANCE: rc = retag_instance(cloud, id, tags, ntags); break;
-	case LOCAL_DISK: rc = retag_disk(cloud, id, tags, ntags); break;
-	case LOCAL_SNAPSHOT: rc = retag_snapshot(cloud, id, tags, ntags); break;
+	case LOCAL_INSTANCE: rc = edit_instance(cloud, id, e); break;
+	case LOCAL_DISK: rc = edit_disk(cloud, id, e); break;
+	case LOCAL_SNAPSHOT: rc = edit_snapshot(cloud, id, e); break;
 	}
 	local_lock_release(&lock);
 	return rc;
+}
+
+int local_tag(void *state, const char *id, const cp_tag *tags, size_t ntags)
+{
+	int rc = local_tags_check(tags, ntags);
+	tag_edit e = {tags, ntags, NULL, 0};
+	return rc ? rc : edit_tags(state, id, &e);
+}
+
+int local_untag(void *state, const char *id, const char *const *keys, size_t nkeys)
+{
+	tag_edit e = {NULL, 0, keys, nkeys};
+	return edit_tags(state, id, &e);
 }

@@ -166,12 +166,19 @@ cp_snapshot_copy(cp_provider *provider, const char *snapshot_id, const char *reg
 		 cp_snapshot_cb cb, void *payload);
 
 /**
- * Set tags on a resource or snapshot: each key given gets the value given.
- * Other keys: "aws" keeps them (add or overwrite, as EC2 CreateTags does, in
- * every AWS service); "local" replaces the whole set with the tags given.
+ * Set tags on a resource or snapshot: each key given gets the value given
+ * and the other keys stay as they are (as EC2 CreateTags does).
  */
 CP_EXTERN(int)
 cp_provider_tag(cp_provider *provider, const char *id, const cp_tag *tags, size_t ntags);
+
+/**
+ * Remove tags from a resource or snapshot by key, whatever their values;
+ * keys it does not carry are no error (as EC2 DeleteTags). The other keys
+ * stay. Needs a backend table of version 3 or later (CP_EUNSUPPORTED).
+ */
+CP_EXTERN(int)
+cp_provider_untag(cp_provider *provider, const char *id, const char *const *keys, size_t nkeys);
 
 /** Open a snapshot's blocks for reading. */
 CP_EXTERN(int)

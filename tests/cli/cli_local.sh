@@ -26,6 +26,20 @@ ok "inventory by kind" -- cpx --json inventory --kind disk
 [ "$(json_get "$WORK/out" 'len(d)')" = 2 ] || fail "kind filter"
 expect_fail "bad kind" 2 "unknown resource kind" -- cpx inventory --kind spaceship
 
+# Tags: tag adds or overwrites, untag removes by key; the other keys stay.
+tags_of() { cpx --json inventory >"$WORK/inv" && json_get "$WORK/inv" "sorted((k, v) for r in d if r['id']=='$1' for k, v in r['tags'].items())"; }
+ok "tag adds" -- cpx tag "$inst" tier=gold owner=ops
+ok "tag overwrites" -- cpx tag "$inst" tier=silver
+[ "$(tags_of "$inst")" = "[('env', 'prod'), ('owner', 'ops'), ('tier', 'silver')]" ] || fail "tag keeps other keys: $(tags_of "$inst")"
+ok "untag" -- cpx --json untag "$inst" owner absent-key
+[ "$(json_get "$WORK/out" 'd["removed"]')" = "['owner', 'absent-key']" ] || fail "untag --json names the keys"
+[ "$(tags_of "$inst")" = "[('env', 'prod'), ('tier', 'silver')]" ] || fail "untag removes only the keys given: $(tags_of "$inst")"
+ok "untag a snapshot-less disk" -- cpx untag "$disk" role
+[ "$(tags_of "$disk")" = "[]" ] || fail "disk untagged: $(tags_of "$disk")"
+expect_fail "untag without keys" 2 "at least one KEY" -- cpx untag "$inst"
+expect_fail "untag KEY=VALUE" 2 "not a tag KEY" -- cpx untag "$inst" env=prod
+expect_fail "untag unknown id" 1 "i-0000" -- cpx untag i-00000000000000000 env
+
 ok "write random" -- cpx local write "$disk" --offset 1M --random 600K --seed 3
 ok "snapshot instance" -- cpx --json snapshot create "$inst"
 [ "$(json_get "$WORK/out" 'len(d)')" = 2 ] || fail "one snapshot per disk"

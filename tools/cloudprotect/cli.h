@@ -116,6 +116,7 @@ int cmd_history(cli *c, int argc, char **argv);
 int cmd_worker(cli *c, int argc, char **argv);
 int cmd_network(cli *c, int argc, char **argv);
 int cmd_tag(cli *c, int argc, char **argv);
+int cmd_untag(cli *c, int argc, char **argv);
 
 /* The policy state directory: given, CLOUDPROTECT_STATE_DIR, beside the local root, or XDG (malloc'd). */
 char *cli_state_dir(cli *c, const char *given);

@@ -9,8 +9,9 @@ static const char usage_text[] =
 	"usage: cloudprotect tag ID KEY=VALUE...\n"
 	"\n"
 	"Set tags on a resource or a snapshot of the provider (an id or ARN as `inventory`\n"
-	"and `snapshot list` print it). The keys given get the values given; on AWS the\n"
-	"resource's other tags stay as they are. An empty VALUE (KEY=) is a valid tag.\n";
+	"and `snapshot list` print it). The keys given get the values given; the\n"
+	"resource's other tags stay as they are (`untag` removes keys). An empty VALUE\n"
+	"(KEY=) is a valid tag.\n";
 
 int cmd_tag(cli *c, int argc, char **argv)
 {

@@ -30,6 +30,7 @@ static const cli_command commands[] = {
 	{"cost", "estimate what a policy costs a month", cmd_cost},
 	{"network", "export a region's network configuration or re-create it", cmd_network},
 	{"tag", "add or overwrite tags on a resource or snapshot", cmd_tag},
+	{"untag", "remove tags from a resource or snapshot", cmd_untag},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

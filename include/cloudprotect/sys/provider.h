@@ -93,9 +93,12 @@ typedef struct cp_provider_ops {
 	int (*worker_terminate)(void *state, const char *id);
 	int (*network_export)(void *state, const char *region, char **json_out);
 	int (*network_apply)(void *state, const char *json, const cp_network_apply_options *opts);
+
+	/* Version 3. */
+	int (*untag)(void *state, const char *id, const char *const *keys, size_t nkeys);
 } cp_provider_ops;
 
-#define CP_PROVIDER_OPS_VERSION 2
+#define CP_PROVIDER_OPS_VERSION 3
 
 /**
  * Register a backend under ops->name. ops must outlive the process (a

@@ -1,5 +1,6 @@
 /* Local provider: config, layout, instances, disks, tracked writes, inventory, tags. */
 #include "local_fixture.h"
+#include "registry.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -528,7 +529,7 @@ static tag_probe resource_tags(lf_cloud *c, const char *id)
 	return t;
 }
 
-START_TEST(tags_are_replaced)
+START_TEST(tags_are_added_overwritten_and_removed_by_key)
 {
 	lf_cloud c;
 	lf_open(&c, NULL);
@@ -537,30 +538,78 @@ START_TEST(tags_are_replaced)
 	tu_ok(cp_local_instance_create(&vm, c.p, "vm", first, 2));
 	char *d = lf_disk(&c, MIB, vm);
 	char *s = lf_snapshot(&c, d);
+	/* Set one key: it is added and the others stay. */
 	cp_tag second[] = {{"owner", "ops"}};
 	tu_ok(cp_provider_tag(c.p, vm, second, 1));
 	tu_ok(cp_provider_tag(c.p, d, second, 1));
 	tu_ok(cp_provider_tag(c.p, s, second, 1));
-	tag_probe t = resource_tags(&c, vm);
+	ck_assert_uint_eq(resource_tags(&c, vm).ntags, 3);
+	tag_probe t = resource_tags(&c, d);
 	ck_assert_uint_eq(t.ntags, 1);
-	ck_assert_str_eq(t.first_key, "owner");
-	ck_assert_str_eq(t.first_value, "ops");
-	t = resource_tags(&c, d);
 	ck_assert_str_eq(t.first_key, "owner");
 	memset(&t, 0, sizeof(t));
 	tu_ok(cp_snapshot_get(c.p, s, probe_snapshot_tags, &t));
 	ck_assert_uint_eq(t.ntags, 1);
 	ck_assert_str_eq(t.first_value, "ops");
+	/* Overwrite one: the count stays, the value changes. */
+	cp_tag third[] = {{"owner", "sre"}};
+	tu_ok(cp_provider_tag(c.p, d, third, 1));
+	t = resource_tags(&c, d);
+	ck_assert_uint_eq(t.ntags, 1);
+	ck_assert_str_eq(t.first_value, "sre");
+	/* Remove by key, whatever the value; absent keys are no error. */
+	const char *gone[] = {"a", "owner", "never-there"};
+	tu_ok(cp_provider_untag(c.p, vm, gone, 3));
+	t = resource_tags(&c, vm);
+	ck_assert_uint_eq(t.ntags, 1);
+	ck_assert_str_eq(t.first_key, "b");
+	ck_assert_str_eq(t.first_value, "2");
+	tu_ok(cp_provider_untag(c.p, s, gone + 1, 1));
+	memset(&t, 0, sizeof(t));
+	tu_ok(cp_snapshot_get(c.p, s, probe_snapshot_tags, &t));
+	ck_assert_uint_eq(t.ntags, 0);
 	tu_ok(cp_provider_tag(c.p, vm, NULL, 0));
-	ck_assert_uint_eq(resource_tags(&c, vm).ntags, 0);
+	ck_assert_uint_eq(resource_tags(&c, vm).ntags, 1);
 
 	ck_assert_int_eq(cp_provider_tag(c.p, "i-00000000000000ff", second, 1), CP_ENOTFOUND);
+	ck_assert_int_eq(cp_provider_untag(c.p, "i-00000000000000ff", gone, 1), CP_ENOTFOUND);
 	ck_assert_int_eq(cp_provider_tag(c.p, "nonsense", second, 1), CP_EINVALID);
 	cp_tag empty_key[] = {{"", "x"}};
 	ck_assert_int_eq(cp_provider_tag(c.p, vm, empty_key, 1), CP_EINVALID);
+	const char *empty[] = {""};
+	ck_assert_int_eq(cp_provider_untag(c.p, vm, empty, 1), CP_EINVALID);
+	ck_assert_int_eq(cp_provider_untag(c.p, vm, NULL, 0), CP_EINVALID);
 	free(vm);
 	free(d);
 	free(s);
+	lf_close(&c);
+}
+END_TEST
+
+/* A backend built against the version-2 table has no untag: refused, not called. */
+START_TEST(untag_needs_a_version_3_table)
+{
+	static cp_provider_ops old;
+	old = cp_local_provider_ops;
+	old.version = 2;
+	old.name = "local-v2";
+	old.untag = NULL;
+	tu_ok(cp_provider_register(&old));
+	lf_cloud c;
+	lf_open(&c, NULL);
+	cp_provider *p = NULL;
+	char cfg[1024];
+	snprintf(cfg, sizeof(cfg), "{\"root\": \"%s\"}", c.root);
+	tu_ok(cp_provider_open(&p, c.ctx, "local-v2", cfg));
+	const char *keys[] = {"a"};
+	char *vm = NULL;
+	tu_ok(cp_local_instance_create(&vm, c.p, "vm", NULL, 0));
+	ck_assert_int_eq(cp_provider_untag(p, vm, keys, 1), CP_EUNSUPPORTED);
+	ck_assert_ptr_nonnull(strstr(cp_error_last()->message, "removing tags"));
+	cp_tag t[] = {{"a", "1"}};
+	tu_ok(cp_provider_tag(p, vm, t, 1));
+	free(vm);
+	cp_provider_free(p);
 	lf_close(&c);
 }
 END_TEST
@@ -581,7 +630,8 @@ int main(void)
 	tcase_add_test(tc, import_keeps_bytes_and_holes);
 	tcase_add_test(tc, write_past_end_is_refused);
 	tcase_add_test(tc, full_host_filesystem_is_enospc_and_disk_stays_consistent);
-	tcase_add_test(tc, tags_are_replaced);
+	tcase_add_test(tc, tags_are_added_overwritten_and_removed_by_key);
+	tcase_add_test(tc, untag_needs_a_version_3_table);
 	suite_add_tcase(s, tc);
 	return tu_run(s);
 }
