@@ -325,4 +325,5 @@ const aws_service aws_service_backup = {
 	.snapshot_copy = backup_snapshot_copy,
 	.resource_restore = backup_resource_restore,
 	.tag = backup_tag,
+	.untag = backup_untag,
 };

@@ -100,6 +100,8 @@ int backup_snapshot_copy(aws_provider *p, const char *snapshot_id, const char *r
 			 cp_snapshot_cb cb, void *payload);
 /* Add or overwrite tags on a table, a file system or a recovery point (backup_tags.c). */
 int backup_tag(aws_provider *p, const char *id, const cp_tag *tags, size_t ntags);
+/* Remove tags by key from the same (backup_tags.c). */
+int backup_untag(aws_provider *p, const char *id, const char *const *keys, size_t nkeys);
 int backup_resource_restore(aws_provider *p, const char *snapshot_id,
 			    const cp_resource_restore_options *opts, cp_resource_cb cb,
 			    void *payload);

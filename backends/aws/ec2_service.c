@@ -62,4 +62,5 @@ const aws_service aws_service_ec2 = {
 	.snapshot_copy = snapshot_copy,
 	.resource_restore = ec2_image_restore,
 	.tag = tag,
+	.untag = ec2_untag,
 };

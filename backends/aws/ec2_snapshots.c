@@ -1,7 +1,7 @@
 /*
  * EBS snapshots through EC2: create (one volume, or every volume of an
  * instance at one point in time with CreateSnapshots), describe, delete,
- * copy to another region, tag.
+ * copy to another region (tags: ec2_tags.c).
  *
  * EC2 records neither the instance a snapshot came from nor which
  * snapshots were taken together, so we tag our snapshots with
@@ -362,19 +362,5 @@ int ec2_snapshot_copy(void *state, const char *snapshot_id, const char *region, 
 	char *ids[1] = {copy};
 	rc = describe_ids(p, region, ids, 1, cb, payload);
 	free(copy);
-	return rc;
-}
-
-int ec2_tag(void *state, const char *id, const cp_tag *tags, size_t ntags)
-{
-	aws_provider *p = state;
-	ec2_params q;
-	ec2_params_init(&q, "CreateTags");
-	ec2_param(&q, "ResourceId.1", id);
-	ec2_param_tags(&q, "Tag", tags, ntags);
-	xmlDoc *doc;
-	int rc = ec2_call(p, NULL, &q, &doc);
-	ec2_params_dispose(&q);
-	xmlFreeDoc(doc);
 	return rc;
 }

@@ -320,6 +320,7 @@ const cp_provider_ops cp_aws_provider_ops = {
 	.snapshot_delete = aws_route_snapshot_delete,
 	.snapshot_copy = aws_route_snapshot_copy,
 	.tag = aws_route_tag,
+	.untag = aws_route_untag,
 	.snapshot_open = ebs_snapshot_open,
 	.snapshot_changed_blocks = ebs_changed_blocks,
 	.disk_create = ebs_disk_create,

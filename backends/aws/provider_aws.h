@@ -80,6 +80,8 @@ typedef struct aws_service {
 				void *payload);
 	/* Add or overwrite tags (keys not given are kept); tags already checked. */
 	int (*tag)(aws_provider *p, const char *id, const cp_tag *tags, size_t ntags);
+	/* Remove tags by key, whatever their values; absent keys are no error; keys checked. */
+	int (*untag)(aws_provider *p, const char *id, const char *const *keys, size_t nkeys);
 } aws_service;
 
 /* One line per service in provider_routes.c's table. */
@@ -110,6 +112,7 @@ int aws_route_resource_restore(void *state, const char *snapshot_id,
 			       const cp_resource_restore_options *opts, cp_resource_cb cb,
 			       void *payload);
 int aws_route_tag(void *state, const char *id, const cp_tag *tags, size_t ntags);
+int aws_route_untag(void *state, const char *id, const char *const *keys, size_t nkeys);
 
 /* ---- EC2 query API (ec2_request.c; the form helpers in aws_query.c serve all) ---- */
 
@@ -124,6 +127,9 @@ void ec2_param(ec2_params *p, const char *name, const char *value);
 void ec2_paramf(ec2_params *p, const char *value, const char *name_fmt, ...) CP_PRINTF(3, 4);
 /* Tags as Prefix.N.Key / Prefix.N.Value (or Tag.N.* when prefix is "Tag"). */
 void ec2_param_tags(ec2_params *p, const char *prefix, const cp_tag *tags, size_t ntags);
+/* Tag keys as Prefix.N<suffix>: ("Tag", ".Key") or ("TagKeys.member", "") (ec2_tags.c). */
+void ec2_param_keys(ec2_params *p, const char *prefix, const char *suffix, const char *const *keys,
+		    size_t nkeys);
 void ec2_params_dispose(ec2_params *p);
 
 /*
@@ -283,7 +289,9 @@ int ec2_snapshot_get(void *state, const char *snapshot_id, cp_snapshot_cb cb, vo
 int ec2_snapshot_delete(void *state, const char *snapshot_id);
 int ec2_snapshot_copy(void *state, const char *snapshot_id, const char *region, cp_snapshot_cb cb,
 		      void *payload);
+/* CreateTags / DeleteTags (Tag.N.Key only: any value) of one EC2 id (ec2_tags.c). */
 int ec2_tag(void *state, const char *id, const cp_tag *tags, size_t ntags);
+int ec2_untag(aws_provider *p, const char *id, const char *const *keys, size_t nkeys);
 
 /*
  * Wait until every snapshot in ids is completed and readable through EBS
@@ -359,6 +367,8 @@ int rds_resource_restore(aws_provider *p, const char *snapshot_id,
 			 const cp_resource_restore_options *opts, cp_resource_cb cb, void *payload);
 /* AddTagsToResource on a DB instance, cluster or (cluster) snapshot ARN (rds_tags.c). */
 int rds_tag(aws_provider *p, const char *id, const cp_tag *tags, size_t ntags);
+/* RemoveTagsFromResource (TagKeys.member.N) of the same ARNs. */
+int rds_untag(aws_provider *p, const char *id, const char *const *keys, size_t nkeys);
 /* Emit a <DBInstance> or <DBCluster> element as a CP_RESOURCE_DB. */
 int rds_emit_resource(const char *region, xmlNode *el, int cluster, cp_resource_cb cb,
 		      void *payload, const cp_inventory_filter *filter);
@@ -384,6 +394,8 @@ int redshift_resource_restore(aws_provider *p, const char *snapshot_id,
 			      void *payload);
 /* CreateTags on a cluster or snapshot ARN (redshift_tags.c). */
 int redshift_tag(aws_provider *p, const char *id, const cp_tag *tags, size_t ntags);
+/* DeleteTags (TagKeys.TagKey.N) of the same ARNs. */
+int redshift_untag(aws_provider *p, const char *id, const char *const *keys, size_t nkeys);
 /* The account of the caller (STS GetCallerIdentity) into out. */
 int aws_caller_account(aws_provider *p, const char *region, char *out, size_t cap);
 

@@ -157,35 +157,50 @@ int aws_route_resource_restore(void *state, const char *snapshot_id,
 	return s->resource_restore(state, snapshot_id, opts, cb, payload);
 }
 
+/* Reads key i of a list of tags or of keys. */
+typedef const char *(*key_at_fn)(const void *list, size_t i);
+
+static const char *tag_key_at(const void *list, size_t i)
+{
+	return ((const cp_tag *)list)[i].key;
+}
+
+static const char *key_at(const void *list, size_t i)
+{
+	return ((const char *const *)list)[i];
+}
+
 /*
  * Refuse what every AWS tagging API refuses, before any call, so the error
- * names the tag rather than an AWS validation code: no tags, an empty
- * key, a key twice (AWS would keep one of them silently), and the "aws:"
- * prefix, which AWS reserves for itself.
+ * names the key and the resource rather than an AWS validation code: no
+ * keys, an empty key, a key twice (AWS would keep one of them silently, or
+ * refuse the call), and the "aws:" prefix, which AWS reserves for itself.
+ * give says what a caller gives: "KEY=VALUE" to tag, "KEY" to untag.
  */
-static int check_tags(const char *id, const cp_tag *tags, size_t ntags)
+static int check_keys(const char *id, const void *list, size_t n, key_at_fn at, const char *give)
 {
-	if (!ntags || !tags)
+	if (!n || !list)
 		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
-				    "aws: no tags given for '%s'; give at least one KEY=VALUE", id);
-	for (size_t i = 0; i < ntags; i++) {
-		const char *key = tags[i].key;
+				    "aws: no tags given for '%s'; give at least one %s", id, give);
+	for (size_t i = 0; i < n; i++) {
+		const char *key = at(list, i);
 		if (!key || !*key)
 			return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
-					    "aws: tag %zu for '%s' has an empty key; tags are "
-					    "KEY=VALUE with a non-empty KEY",
-					    i + 1, id);
+					    "aws: tag %zu for '%s' has an empty key; give %s with "
+					    "a non-empty KEY",
+					    i + 1, id, give);
 		if (!strncmp(key, "aws:", 4))
 			return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
-					    "aws: tag key '%s' starts with 'aws:', which AWS "
-					    "reserves; choose another key",
-					    key);
+					    "aws: tag key '%s' for '%s' starts with 'aws:', which "
+					    "AWS reserves for its own tags (never set or removed "
+					    "by callers); use your own keys",
+					    key, id);
 		for (size_t j = 0; j < i; j++)
-			if (!strcmp(key, tags[j].key))
+			if (!strcmp(key, at(list, j)))
 				return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
-						    "aws: tag key '%s' is given twice; give each "
-						    "key once",
-						    key);
+						    "aws: tag key '%s' is given twice for '%s'; "
+						    "give each key once",
+						    key, id);
 	}
 	return 0;
 }
@@ -197,8 +212,19 @@ int aws_route_tag(void *state, const char *id, const cp_tag *tags, size_t ntags)
 		return unknown_id(id, "resource or snapshot");
 	if (!s->tag)
 		return unsupported(s, "tags");
-	int rc = check_tags(id, tags, ntags);
+	int rc = check_keys(id, tags, ntags, tag_key_at, "KEY=VALUE");
 	return rc ? rc : s->tag(state, id, tags, ntags);
+}
+
+int aws_route_untag(void *state, const char *id, const char *const *keys, size_t nkeys)
+{
+	const aws_service *s = owner_of(id);
+	if (!s)
+		return unknown_id(id, "resource or snapshot");
+	if (!s->untag)
+		return unsupported(s, "removing tags");
+	int rc = check_keys(id, keys, nkeys, key_at, "KEY");
+	return rc ? rc : s->untag(state, id, keys, nkeys);
 }
 
 int aws_service_url(char **out, const char *env_name, const char *host_prefix, const char *region)

@@ -79,4 +79,5 @@ const aws_service aws_service_rds = {
 	.snapshot_copy = rds_snapshot_copy,
 	.resource_restore = rds_resource_restore,
 	.tag = rds_tag,
+	.untag = rds_untag,
 };

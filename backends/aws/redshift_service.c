@@ -142,4 +142,5 @@ const aws_service aws_service_redshift = {
 	.snapshot_copy = redshift_snapshot_copy,
 	.resource_restore = redshift_resource_restore,
 	.tag = redshift_tag,
+	.untag = redshift_untag,
 };

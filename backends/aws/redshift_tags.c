@@ -1,7 +1,9 @@
 /*
- * Tags on Redshift clusters and snapshots: CreateTags (ResourceName = the
- * ARN, Tags.Tag.N.Key/Value), sent to the region the ARN names. Like
- * EC2's CreateTags it adds or overwrites the keys given and keeps others.
+ * Tags on Redshift clusters and snapshots, sent to the region the ARN
+ * names with ResourceName = the ARN: CreateTags (Tags.Tag.N.Key/Value)
+ * adds or overwrites the keys given and keeps others, like EC2's
+ * CreateTags; DeleteTags (TagKeys.TagKey.N) removes keys whatever their
+ * values.
  */
 #include "error.h"
 #include "provider_aws.h"
@@ -9,7 +11,8 @@
 #include <libxml/tree.h>
 #include <string.h>
 
-int redshift_tag(aws_provider *p, const char *id, const cp_tag *tags, size_t ntags)
+static int tags_call(aws_provider *p, const char *action, const char *id, const cp_tag *tags,
+		     size_t ntags, const char *const *keys, size_t nkeys)
 {
 	aws_arn arn;
 	if (aws_arn_parse(&arn, id) || strcmp(arn.service, "redshift") ||
@@ -22,12 +25,23 @@ int redshift_tag(aws_provider *p, const char *id, const cp_tag *tags, size_t nta
 			"--kind warehouse` and `snapshot list` print them",
 			id);
 	ec2_params q;
-	aws_query_params_init(&q, "CreateTags", aws_api_redshift.version);
+	aws_query_params_init(&q, action, aws_api_redshift.version);
 	ec2_param(&q, "ResourceName", id);
 	ec2_param_tags(&q, "Tags.Tag", tags, ntags);
+	ec2_param_keys(&q, "TagKeys.TagKey", "", keys, nkeys);
 	xmlDoc *doc = NULL;
 	int rc = aws_query_call(p, &aws_api_redshift, arn.region, id, &q, &doc);
 	ec2_params_dispose(&q);
 	xmlFreeDoc(doc);
 	return rc;
+}
+
+int redshift_tag(aws_provider *p, const char *id, const cp_tag *tags, size_t ntags)
+{
+	return tags_call(p, "CreateTags", id, tags, ntags, NULL, 0);
+}
+
+int redshift_untag(aws_provider *p, const char *id, const char *const *keys, size_t nkeys)
+{
+	return tags_call(p, "DeleteTags", id, NULL, 0, keys, nkeys);
 }

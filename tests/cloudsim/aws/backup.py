@@ -14,7 +14,10 @@ MaxItems/Marker/NextMarker, FileSystemId, CreationToken; FileSystemNotFound
 following https://docs.aws.amazon.com/efs/latest/ug/API_DescribeFileSystems.html;
 POST /_sim/efs [{"id", "region", "name", "size", "tags": {}}] seeds them.
 EFS TagResource (POST /2015-02-01/resource-tags/{ResourceId}, {"Tags": [{Key,
-Value}]}) adds or overwrites tags of a file system (API_TagResource).
+Value}]}) adds or overwrites tags of a file system (API_TagResource); EFS
+UntagResource (DELETE /2015-02-01/resource-tags/{ResourceId}?tagKeys=K1&tagKeys=K2,
+1 to 50 keys, none starting with aws:) removes keys, absent ones silently
+(API_UntagResource).
 Without moto, POST /_sim/resources seeds tables and FSx file systems.
 
 Follows the AWS Backup API reference
@@ -24,7 +27,8 @@ API_ListRecoveryPointsByBackupVault, API_DescribeRecoveryPoint,
 API_DeleteRecoveryPoint, API_GetRecoveryPointRestoreMetadata,
 API_StartCopyJob, API_DescribeCopyJob, API_StartRestoreJob,
 API_DescribeRestoreJob (restore metadata of DynamoDB, EFS and FSx),
-API_CreateBackupVault, API_DescribeBackupVault, API_TagResource and
+API_CreateBackupVault, API_DescribeBackupVault, API_TagResource,
+API_UntagResource (POST /untag/{resourceArn}, {"TagKeyList": [K]}) and
 API_ListTags (recovery points only), CommonErrors and the error
 types of each page (x-amzn-ErrorType header + {"Code", "Message"} body;
 ResourceNotFoundException, InvalidParameterValueException,
@@ -295,6 +299,20 @@ def efs_tag(region, fid, body):
     for t in fs["Tags"]:
         if t["Key"] == "Name":
             fs["Name"] = t["Value"]
+
+
+def efs_untag(region, fid, q):
+    """UntagResource of a file system: remove the keys given; absent keys are no error."""
+    fs = EFS.get(fid)
+    if not fs or fs["_region"] != region:
+        raise EfsError("FileSystemNotFound", "File system '%s' does not exist." % fid, 404)
+    keys = q.get("tagKeys", [])
+    if not 1 <= len(keys) <= 50 or any(not k or k.startswith("aws:") for k in keys):
+        raise EfsError("BadRequest", "tagKeys must be 1 to 50 non-empty keys, none starting "
+                       "with aws:")
+    fs["Tags"] = [t for t in fs["Tags"] if t["Key"] not in keys]
+    if "Name" in keys:
+        fs.pop("Name", None)
 
 
 def efs_describe(region, q):
@@ -629,6 +647,19 @@ def route(h, region, method, segs, q, body):
             return "TagResource", {}
         if method == "GET":
             return "ListTags", {"Tags": dict(p["_tags"])}
+    if n == 2 and segs[0] == "untag" and method == "POST":
+        p = POINTS.get(segs[1])
+        if not p or p["_region"] != region:
+            raise ApiError("ResourceNotFoundException",
+                           "Resource %s not found in %s" % (segs[1], region))
+        check_members("UntagResource", body)
+        keys = body["TagKeyList"]
+        if not isinstance(keys, list) or any(not isinstance(k, str) or not k for k in keys):
+            raise ApiError("InvalidParameterValueException",
+                           "TagKeyList must be a list of non-empty keys")
+        # Never in place: a copy may share its source's dict.
+        p["_tags"] = {k: v for k, v in p["_tags"].items() if k not in keys}
+        return "UntagResource", {}
     starts = {"backup-jobs": ("StartBackupJob", op_start_backup),
               "copy-jobs": ("StartCopyJob", op_start_copy),
               "restore-jobs": ("StartRestoreJob", op_start_restore)}
@@ -725,12 +756,15 @@ class Sim(simcore.Handler):
                         raise EfsError("BadRequest", "body is not JSON")
                     efs_tag(self.region, urllib.parse.unquote(url.path[len(tag_path):]), data)
                     out, op = {}, "TagResource"
+                elif url.path.startswith(tag_path) and self.command == "DELETE":
+                    efs_untag(self.region, urllib.parse.unquote(url.path[len(tag_path):]), q)
+                    out, op = {}, "UntagResource"
                 elif url.path.rstrip("/") == "/2015-02-01/file-systems" \
                         and self.command == "GET":
                     out, op = efs_describe(self.region, q), "DescribeFileSystems"
                 else:
-                    raise EfsError("BadRequest", "only DescribeFileSystems and TagResource are "
-                                   "simulated", 404)
+                    raise EfsError("BadRequest", "only DescribeFileSystems, TagResource and "
+                                   "UntagResource are simulated", 404)
                 CALLS.append([op, self.region])
             self.reply(200, json.dumps(out), "application/json", {"x-amzn-RequestId": rid})
         except ApiError as e:

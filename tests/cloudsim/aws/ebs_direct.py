@@ -18,7 +18,7 @@ Follows the AWS references:
     API_DescribeInstances.html, API_DescribeVolumes.html,
     API_DescribeSnapshots.html, API_CreateSnapshot.html,
     API_CreateSnapshots.html, API_DeleteSnapshot.html, API_CopySnapshot.html,
-    API_CreateTags.html, API_CreateVolume.html, API_AttachVolume.html,
+    API_CreateTags.html, API_DeleteTags.html, API_CreateVolume.html, API_AttachVolume.html,
     errors-overview.html (<Response><Errors><Error>; *.NotFound 400,
     UnauthorizedOperation 403, RequestLimitExceeded 503), Query-Requests
     pagination (MaxResults 5..1000, NextToken).
@@ -302,6 +302,15 @@ def volume_xml(v):
                 tag_xml(v["tags"])))
 
 
+def tag_target(form):
+    """The snapshot, volume or instance ResourceId.1 names (CreateTags, DeleteTags)."""
+    rid = form.get("ResourceId.1", "")
+    target = SNAPSHOTS.get(rid) or VOLUMES.get(rid) or INSTANCES.get(rid)
+    if not target:
+        raise Ec2Error(400, "InvalidID", "The ID '%s' is not valid" % rid)
+    return target
+
+
 def ec2_action(h, action, form):
     region = h.region
     CALLS["actions"].append(action)
@@ -400,13 +409,24 @@ def ec2_action(h, action, form):
         SNAPSHOTS[s["id"]] = s
         return "<snapshotId>%s</snapshotId>" % s["id"]
     if action == "CreateTags":
-        rid = form.get("ResourceId.1", "")
-        target = SNAPSHOTS.get(rid) or VOLUMES.get(rid) or INSTANCES.get(rid)
-        if not target:
-            raise Ec2Error(400, "InvalidID", "The ID '%s' is not valid" % rid)
+        target = tag_target(form)
         j = 1
         while "Tag.%d.Key" % j in form:
             target["tags"][form["Tag.%d.Key" % j]] = form.get("Tag.%d.Value" % j, "")
+            j += 1
+        return "<return>true</return>"
+    if action == "DeleteTags":
+        # Tag.N.Key alone deletes whatever the value; with Tag.N.Value only on a match.
+        target = tag_target(form)
+        j = 1
+        while "Tag.%d.Key" % j in form:
+            key = form["Tag.%d.Key" % j]
+            if key.startswith("aws:"):
+                raise Ec2Error(400, "InvalidParameterValue",
+                               "Tag keys starting with 'aws:' are reserved for internal use")
+            want = form.get("Tag.%d.Value" % j)
+            if key in target["tags"] and (want is None or target["tags"][key] == want):
+                del target["tags"][key]
             j += 1
         return "<return>true</return>"
     if action == "CreateVolume":

@@ -167,6 +167,10 @@ def run_all(cli, sim, work):
           % len(refused))
     sim.call("/_sim/config", {"pending_polls": 0, "unreadable_polls": 0})
     root1 = [k for k, s in snaps.items() if s["volume"] == "vol-0root"][0]
+    p = cp("untag", root1, "purpose", "never-set")
+    tags = sim.call("/_sim/state")["snapshots"][root1]["tags"]
+    check(p.returncode == 0 and "purpose" not in tags and "cloudprotect:group" in tags,
+          "untag: DeleteTags removed purpose, kept our group tag: %s" % tags)
 
     # ---- full backup reads exactly the listed blocks ----
     r = cp("repo", "init")
