@@ -55,6 +55,7 @@ typedef struct {
 	cp_failure failure;
 	atomic_uint_fast64_t done;
 	uint64_t total;
+	cp_codec *codec; /* index objects' */
 } check_job;
 
 static int report(check_job *j, const char *key, const char *fmt, ...) CP_PRINTF(3, 4);
@@ -110,6 +111,16 @@ static int progress(check_job *j)
 	deliver(j);
 	cp_progress p = {"check", atomic_load(&j->done), j->total, 0, NULL};
 	return cp_progress_report(j->opts->progress_cb, j->opts->progress_payload, &p);
+}
+
+/*
+ * Between two steps of the structure phase, which runs on a worker: the
+ * caller's thread reports progress (and can cancel) meanwhile; stop here
+ * once it did.
+ */
+static int step_done(check_job *j)
+{
+	return cp_failure_get(&j->failure);
 }
 
 static const char *error_text(void)
@@ -181,7 +192,7 @@ static int check_indexes(check_job *j, cp_codec *codec)
 		else
 			rc = r;
 		if (!rc)
-			rc = progress(j);
+			rc = step_done(j);
 	}
 	cp_names_dispose(&names);
 	cp_buf_dispose(&buf);
@@ -283,7 +294,7 @@ static int check_manifests(check_job *j, const cp_names *names)
 				    (unsigned long long)wrong);
 		cp_manifest_dispose(&m);
 		if (!rc)
-			rc = progress(j);
+			rc = step_done(j);
 	}
 	return rc;
 }
@@ -392,6 +403,27 @@ static int tick(void *arg)
 	return progress(arg);
 }
 
+/*
+ * Manifests are listed before indexes, and indexes before packs: a
+ * backup running meanwhile stores packs, then their index, then its
+ * manifest, so everything listed has what it needs listed later.
+ */
+static int structure_worker(void *arg, unsigned int index)
+{
+	check_job *j = arg;
+	cp_names manifests;
+	int rc = cp_names_get(&manifests, j->repo, CP_DIR_MANIFESTS);
+	if (rc)
+		return rc;
+	rc = check_indexes(j, j->codec);
+	if (!rc)
+		rc = check_packs(j);
+	if (!rc)
+		rc = check_manifests(j, &manifests);
+	cp_names_dispose(&manifests);
+	return rc;
+}
+
 static int read_data(check_job *j)
 {
 	if (j->nentries)
@@ -439,26 +471,15 @@ int cp_check(cp_repository *repo, const cp_check_options *opts, cp_check_problem
 	cp_repo_lock *lock = NULL;
 	cp_codec codec;
 	memset(&codec, 0, sizeof(codec));
-	cp_names manifests;
-	memset(&manifests, 0, sizeof(manifests));
+	j.codec = &codec;
 	int rc = cp_index_table_init(&j.table);
 	if (!rc)
 		rc = cp_repo_lock_acquire(&lock, repo, 0, "check");
 	if (!rc)
 		rc = cp_repo_codec(repo, &codec);
-	/*
-	 * Manifests are listed before indexes, and indexes before packs: a
-	 * backup running meanwhile stores packs, then their index, then its
-	 * manifest, so everything listed has what it needs listed later.
-	 */
+	/* On a worker, so that a request that hangs still yields to a cancel. */
 	if (!rc)
-		rc = cp_names_get(&manifests, repo, CP_DIR_MANIFESTS);
-	if (!rc)
-		rc = check_indexes(&j, &codec);
-	if (!rc)
-		rc = check_packs(&j);
-	if (!rc)
-		rc = check_manifests(&j, &manifests);
+		rc = cp_workers_run(1, structure_worker, tick, &j, &j.failure);
 	if (!rc && opts->read_data)
 		rc = read_data(&j);
 	deliver(&j);
@@ -474,7 +495,6 @@ int cp_check(cp_repository *repo, const cp_check_options *opts, cp_check_problem
 	cp_error_saved saved;
 	cp_error_save(&saved);
 	cp_repo_lock_release(lock);
-	cp_names_dispose(&manifests);
 	cp_codec_dispose(&codec);
 	cp_index_table_dispose(&j.table);
 	for (size_t i = 0; i < j.nproblems; i++)

@@ -340,6 +340,15 @@ START_TEST(restore_and_check_cancelled_while_a_download_hangs)
 	rc = cp_check(repo, &co, NULL, NULL, &res);
 	assert_prompt_cancel(rc, &c2, "check --read-data");
 	release();
+
+	/* The structure phase too: a hung index download yields to the cancel. */
+	hold("GET", "/restore/index/");
+	co.read_data = 0;
+	canceller c3 = {0};
+	co.progress_payload = &c3;
+	rc = cp_check(repo, &co, NULL, NULL, &res);
+	assert_prompt_cancel(rc, &c3, "check");
+	release();
 	assert_sound(repo, 1);
 	free(target);
 	cp_free(id);
