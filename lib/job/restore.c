@@ -33,6 +33,12 @@ typedef struct {
 	atomic_uint_fast64_t done;
 	uint64_t total;
 	const cp_restore_options *opts;
+	/* What prepare_worker finds: */
+	cp_repository *repo;
+	const char *backup_id;
+	char *id; /* the backup's full id */
+	cp_repo_lock *lock;
+	cp_manifest *manifest;
 } restore_job;
 
 static int write_chunk(void *arg, unsigned int worker, uint64_t index, const uint8_t id[CP_ID_LEN],
@@ -69,11 +75,29 @@ static int zero_worker(void *arg, unsigned int worker)
 	return rc;
 }
 
-static int zero_tick(void *arg)
+static int restore_tick(void *arg)
 {
 	restore_job *j = arg;
 	cp_progress p = {"restore", atomic_load(&j->done), j->total, 0, NULL};
 	return cp_progress_report(j->opts->progress_cb, j->opts->progress_payload, &p);
+}
+
+/*
+ * The steps before the data: find the backup, lock, read the index and
+ * the manifest. On a worker, so that a request that hangs still yields
+ * to a cancel from the caller's progress callback.
+ */
+static int prepare_worker(void *arg, unsigned int index)
+{
+	restore_job *j = arg;
+	int rc = cp_backup_resolve(&j->id, j->repo, j->backup_id, NULL);
+	if (!rc)
+		rc = cp_repo_lock_acquire(&j->lock, j->repo, 0, "restore");
+	if (!rc)
+		rc = cp_repo_index_refresh(j->repo);
+	if (!rc)
+		rc = cp_repo_manifest_load(j->repo, j->id, 0, 0, j->manifest);
+	return rc;
 }
 
 int cp_restore(cp_repository *repo, const char *backup_id, cp_block_writer *target,
@@ -87,27 +111,22 @@ int cp_restore(cp_repository *repo, const char *backup_id, cp_block_writer *targ
 				    "cp_restore_options version %u is not supported (this library "
 				    "knows %u)",
 				    opts->version, CP_RESTORE_OPTIONS_VERSION);
-	char *id = NULL;
-	int rc = cp_backup_resolve(&id, repo, backup_id, NULL);
-	if (rc)
-		return rc;
 	restore_job j;
 	memset(&j, 0, sizeof(j));
 	j.target = target;
 	j.opts = opts;
+	j.repo = repo;
+	j.backup_id = backup_id;
 	pthread_mutex_init(&j.mu, NULL);
 	cp_failure_init(&j.failure);
 	cp_manifest m;
 	memset(&m, 0, sizeof(m));
 	j.m = &m;
-	cp_repo_lock *lock = NULL;
+	j.manifest = &m;
 	unsigned int threads = cp_workers_for_fetching(repo->ctx, opts->threads);
 
-	rc = cp_repo_lock_acquire(&lock, repo, 0, "restore");
-	if (!rc)
-		rc = cp_repo_index_refresh(repo);
-	if (!rc)
-		rc = cp_repo_manifest_load(repo, id, 0, 0, &m);
+	int rc = cp_workers_run(1, prepare_worker, restore_tick, &j, &j.failure);
+	const char *id = j.id;
 	if (!rc && cp_block_writer_size(target) < m.size)
 		rc = cp_error_set(
 			CP_ENOSPC, CP_ERRCLASS_INVALID,
@@ -137,16 +156,16 @@ int cp_restore(cp_repository *repo, const char *backup_id, cp_block_writer *targ
 	if (!rc && zeros) {
 		j.total = m.size;
 		atomic_store(&j.done, m.data_bytes);
-		rc = cp_workers_run(threads, zero_worker, zero_tick, &j, &j.failure);
+		rc = cp_workers_run(threads, zero_worker, restore_tick, &j, &j.failure);
 	}
 	cp_error_saved saved;
 	cp_error_save(&saved);
-	cp_repo_lock_release(lock);
+	cp_repo_lock_release(j.lock);
 	cp_manifest_dispose(&m);
 	cp_bitmap_dispose(&j.holes);
 	cp_failure_dispose(&j.failure);
 	pthread_mutex_destroy(&j.mu);
-	free(id);
+	free(j.id);
 	cp_error_restore(&saved);
 	return rc;
 }

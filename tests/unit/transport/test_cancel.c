@@ -330,6 +330,18 @@ START_TEST(restore_and_check_cancelled_while_a_download_hangs)
 	rc = cp_restore(repo, id, w, &ro);
 	assert_prompt_cancel(rc, &c, "restore");
 	cp_block_writer_free(w);
+	release();
+
+	/* Before the data: a hung manifest download yields to the cancel too. */
+	hold("GET", "/restore/manifests/");
+	tu_ok(cp_block_writer_open_file(&w, target, IMAGE_SIZE));
+	canceller c1 = {0};
+	ro.progress_payload = &c1;
+	rc = cp_restore(repo, id, w, &ro);
+	assert_prompt_cancel(rc, &c1, "restore (manifest)");
+	cp_block_writer_free(w);
+	release();
+	hold("GET", "/restore/data/");
 
 	cp_check_options co = CP_CHECK_OPTIONS_INIT;
 	co.read_data = 1;
