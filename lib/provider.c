@@ -3,6 +3,7 @@
 #include "ctx.h"
 #include "registry.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -262,17 +263,41 @@ int cp_disk_create(cp_block_writer **out, cp_provider *provider, const cp_disk_c
 /* Version 2 operations: present only when the backend's table says so. */
 #define HAS_OP(p, op) ((p)->ops->version >= 2 && (p)->ops->op)
 
+/* Version 1 ended before architecture; a version-1 caller's struct is no longer than that. */
+#define RESTORE_OPTIONS_V1_SIZE offsetof(cp_resource_restore_options, architecture)
+
+static int check_architecture(const char *arch)
+{
+	if (!arch || !strcmp(arch, "x86_64") || !strcmp(arch, "arm64"))
+		return 0;
+	return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
+			    "unknown architecture '%s'; use x86_64 or arm64, or none to derive "
+			    "it from the size class",
+			    arch);
+}
+
 int cp_resource_restore(cp_provider *provider, const char *snapshot_id,
 			const cp_resource_restore_options *opts, cp_resource_cb cb, void *payload)
 {
-	cp_resource_restore_options defaults = CP_RESOURCE_RESTORE_OPTIONS_INIT;
+	cp_resource_restore_options o = CP_RESOURCE_RESTORE_OPTIONS_INIT;
 	int rc = need_id(snapshot_id, "snapshot id to restore");
+	if (rc)
+		return rc;
+	if (opts && (opts->version < 1 || opts->version > CP_RESOURCE_RESTORE_OPTIONS_VERSION))
+		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
+				    "cp_resource_restore_options version %u is not supported (this "
+				    "library knows 1 to %u)",
+				    opts->version, CP_RESOURCE_RESTORE_OPTIONS_VERSION);
+	/* Backends see one layout: fields newer than the caller's version keep their defaults. */
+	if (opts)
+		memcpy(&o, opts, opts->version >= 2 ? sizeof(o) : RESTORE_OPTIONS_V1_SIZE);
+	o.version = CP_RESOURCE_RESTORE_OPTIONS_VERSION;
+	rc = check_architecture(o.architecture);
 	if (rc)
 		return rc;
 	if (!HAS_OP(provider, resource_restore))
 		return unsupported(provider, "restoring snapshots to new resources");
-	return provider->ops->resource_restore(provider->state, snapshot_id,
-					       opts ? opts : &defaults, cb, payload);
+	return provider->ops->resource_restore(provider->state, snapshot_id, &o, cb, payload);
 }
 
 const char *cp_worker_state_name(cp_worker_state state)

@@ -4,7 +4,9 @@
  * machine" (the backup first became a snapshot through EBS direct).
  *
  * The root snapshot becomes /dev/xvda and the data snapshots /dev/xvdb,
- * /dev/xvdc, ... in the order given; the image is HVM with ENA, x86_64.
+ * /dev/xvdc, ... in the order given; the image is HVM with ENA, of the
+ * architecture asked for, else the one the launch size class runs, else
+ * x86_64.
  *
  * cb receives the image first, as a CP_RESOURCE_VM whose id is the AMI id
  * ("ami-..."): an image is not a running machine, but it is what a machine
@@ -68,9 +70,55 @@ static void add_tags(ec2_params *q, const char *type, const char *name, const cp
 	}
 }
 
+/*
+ * The image's architecture: the one asked for, else what the launch size
+ * class runs (x86_64 when it runs both), else x86_64. A size class that
+ * cannot run the image is refused here, before anything is registered:
+ * EC2 refuses only at RunInstances, after the image exists.
+ */
+static int choose_architecture(aws_provider *p, const char *region,
+			       const cp_resource_restore_options *opts, const char **out)
+{
+	/* lib/provider.c hands every backend the current layout; stay safe with older ones. */
+	const char *asked = opts->version >= 2 ? opts->architecture : NULL;
+	*out = asked ? asked : "x86_64";
+	if (!opts->launch)
+		return 0;
+	unsigned int archs = 0;
+	char listed[128];
+	int rc = ec2_instance_type_architectures(p, region, opts->size_class, &archs, listed,
+						 sizeof(listed));
+	if (rc)
+		return cp_error_prefix(rc, "nothing was registered: ");
+	if (!listed[0])
+		snprintf(listed, sizeof(listed), "no architecture EC2 named");
+	if (asked) {
+		int arm = !strcmp(asked, "arm64");
+		if (archs & (arm ? EC2_ARCH_ARM64 : EC2_ARCH_X86_64))
+			return 0;
+		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
+				    "instance type %s runs %s, so it cannot boot an %s image; "
+				    "nothing was registered. Give a size class that runs %s (%s) "
+				    "or leave the architecture out to follow the size class",
+				    opts->size_class, listed, asked, asked,
+				    arm ? "m7g.large, t4g.micro" : "m5.large, t3.micro");
+	}
+	if (archs & EC2_ARCH_X86_64)
+		*out = "x86_64";
+	else if (archs & EC2_ARCH_ARM64)
+		*out = "arm64";
+	else
+		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
+				    "instance type %s runs %s, but an image restored from EBS "
+				    "snapshots is x86_64 or arm64; nothing was registered. Give a "
+				    "size class that runs one of them",
+				    opts->size_class, listed);
+	return 0;
+}
+
 static int register_image(aws_provider *p, const char *region, const char *name,
-			  const char *snapshot_id, const cp_resource_restore_options *opts,
-			  char **image_id)
+			  const char *snapshot_id, const char *architecture,
+			  const cp_resource_restore_options *opts, char **image_id)
 {
 	char description[160];
 	snprintf(description, sizeof(description), "restored by cloudprotect from %s", snapshot_id);
@@ -78,7 +126,7 @@ static int register_image(aws_provider *p, const char *region, const char *name,
 	ec2_params_init(&q, "RegisterImage");
 	ec2_param(&q, "Name", name);
 	ec2_param(&q, "Description", description);
-	ec2_param(&q, "Architecture", "x86_64");
+	ec2_param(&q, "Architecture", architecture);
 	ec2_param(&q, "VirtualizationType", "hvm");
 	ec2_param(&q, "EnaSupport", "true");
 	ec2_param(&q, "RootDeviceName", "/dev/xvda");
@@ -259,12 +307,16 @@ int ec2_image_restore(aws_provider *p, const char *snapshot_id,
 	else /* AMI names are unique per region: the time keeps a second restore apart. */
 		snprintf(name, sizeof(name), "cloudprotect-%s-%lld", snapshot_id,
 			 (long long)time(NULL));
-	char *image_id = NULL;
-	rc = register_image(p, region, name, snapshot_id, opts, &image_id);
+	const char *architecture = NULL;
+	rc = choose_architecture(p, region, opts, &architecture);
 	if (rc)
 		return rc;
-	cp_log(p->ctx, CP_LOG_INFO, "aws: registered image %s ('%s') from %s", image_id, name,
-	       snapshot_id);
+	char *image_id = NULL;
+	rc = register_image(p, region, name, snapshot_id, architecture, opts, &image_id);
+	if (rc)
+		return rc;
+	cp_log(p->ctx, CP_LOG_INFO, "aws: registered %s image %s ('%s') from %s", architecture,
+	       image_id, name, snapshot_id);
 	image_wait w = {region, image_id, 0};
 	/* An instance can only be launched from an available image. */
 	if (opts->wait || opts->launch)

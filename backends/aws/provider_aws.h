@@ -324,6 +324,16 @@ int ec2_worker_launch(void *state, const cp_worker_options *opts, char **id_out)
 int ec2_worker_get(void *state, const char *id, cp_worker_cb cb, void *payload);
 int ec2_worker_list(void *state, cp_worker_cb cb, void *payload);
 int ec2_worker_terminate(void *state, const char *id);
+/* Architectures an instance type runs, as bits (ec2_instance_types.c). */
+#define EC2_ARCH_X86_64 0x1u
+#define EC2_ARCH_ARM64	0x2u
+/*
+ * DescribeInstanceTypes of type in region (NULL: the default): *archs gets
+ * the EC2_ARCH_* bits of the architectures it runs, listed (for messages)
+ * every architecture EC2 named ("x86_64_mac"). An unknown type is CP_EINVALID.
+ */
+int ec2_instance_type_architectures(aws_provider *p, const char *region, const char *type,
+				    unsigned int *archs, char *listed, size_t cap);
 /* A disk snapshot (+ data snapshots) to an AMI and, with opts->launch, an instance. */
 int ec2_image_restore(aws_provider *p, const char *snapshot_id,
 		      const cp_resource_restore_options *opts, cp_resource_cb cb, void *payload);

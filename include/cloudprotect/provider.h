@@ -228,13 +228,23 @@ typedef struct cp_resource_restore_options {
 	int wait; /**< return only once the new resource is available */
 	cp_progress_cb progress_cb;
 	void *progress_payload;
+
+	/* Version 2. */
+	/**
+	 * vm: the processor architecture of the image made, "x86_64" or
+	 * "arm64" (anything else is CP_EINVALID). NULL: what the launch
+	 * size class runs (x86_64 when it runs both), or x86_64 without
+	 * launch. Given together with launch, a size class that cannot run
+	 * it is refused before anything is made.
+	 */
+	const char *architecture;
 } cp_resource_restore_options;
 
-#define CP_RESOURCE_RESTORE_OPTIONS_VERSION 1
+#define CP_RESOURCE_RESTORE_OPTIONS_VERSION 2
 #define CP_RESOURCE_RESTORE_OPTIONS_INIT                                                           \
 	{                                                                                          \
 		CP_RESOURCE_RESTORE_OPTIONS_VERSION, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0,  \
-			1, NULL, NULL                                                              \
+			1, NULL, NULL, NULL                                                        \
 	}
 
 /**
@@ -242,7 +252,9 @@ typedef struct cp_resource_restore_options {
  * cluster snapshot to a new instance or cluster, a recovery point to a
  * new table or file system, or a disk snapshot (plus data_snapshot_ids)
  * to a machine image and, with launch, an instance. cb receives every
- * resource made, the image before the instance.
+ * resource made, the image before the instance. opts of version 1 (built
+ * before architecture existed) still work; a version this library does
+ * not know is CP_EINVALID.
  */
 CP_EXTERN(int)
 cp_resource_restore(cp_provider *provider, const char *snapshot_id,

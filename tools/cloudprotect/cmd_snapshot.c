@@ -15,14 +15,16 @@ static const char usage_text[] =
 	"       cloudprotect snapshot copy SNAPSHOT_ID --region REGION\n"
 	"       cloudprotect snapshot restore SNAPSHOT_ID [--name NAME] [--region R]\n"
 	"                [--size-class C] [--subnet S] [--data-snapshot ID]... [--launch]\n"
-	"                [--no-wait] [--tag K=V]...\n"
+	"                [--architecture x86_64|arm64] [--no-wait] [--tag K=V]...\n"
 	"\n"
 	"Snapshots stay in the provider (cloud-native). Snapshotting an instance takes every\n"
 	"attached disk at one point in time (one consistency group) and prints one id per disk.\n"
 	"Restore makes a new resource from a snapshot: a DB instance or cluster from a database\n"
 	"snapshot (--size-class: instance class or node type; --subnet: DB subnet group), or a\n"
 	"machine image from a disk snapshot plus --data-snapshot disks (--launch: also start an\n"
-	"instance). It waits until the new resource is available unless --no-wait.\n";
+	"instance). The image is --architecture, else what the --launch size class runs, else\n"
+	"x86_64; a size class that cannot run it is refused before anything is made.\n"
+	"It waits until the new resource is available unless --no-wait.\n";
 
 static int print_snapshot(const cp_snapshot *s, void *payload)
 {
@@ -90,6 +92,7 @@ static int restore(cli *c, int argc, char **argv)
 		{"subnet", required_argument, NULL, 's'},
 		{"data-snapshot", required_argument, NULL, 'd'},
 		{"launch", no_argument, NULL, 'l'},
+		{"architecture", required_argument, NULL, 'a'},
 		{"no-wait", no_argument, NULL, 'W'},
 		{"tag", required_argument, NULL, 't'},
 		{NULL, 0, NULL, 0},
@@ -106,6 +109,7 @@ static int restore(cli *c, int argc, char **argv)
 		case 'c': o.size_class = optarg; break;
 		case 's': o.subnet = optarg; break;
 		case 'l': o.launch = 1; break;
+		case 'a': o.architecture = optarg; break;
 		case 'W': o.wait = 0; break;
 		case 'd':
 			if (ndata == MAX_DATA_SNAPSHOTS)

@@ -47,10 +47,16 @@ comparisons). Plus simcore's /_sim/faults, /_sim/log, /_sim/reset.
 
 Compute (see the section "EC2 instances and images"): RunInstances (ClientToken
 idempotency, pending -> running, test jobs that stop themselves),
-TerminateInstances, RegisterImage (snapshots must exist and be completed),
-DescribeImages (pending -> available); DescribeInstances reports their states
-and filters on instance-state-name. References: API_RunInstances.html,
-API_TerminateInstances.html, API_RegisterImage.html, API_DescribeImages.html,
+TerminateInstances, RegisterImage (snapshots must exist and be completed;
+Architecture one of EC2's ArchitectureValues), DescribeImages (pending ->
+available), DescribeInstanceTypes (a few types and their
+processorInfo/supportedArchitectures; InvalidInstanceType for others);
+RunInstances refuses an instance type unknown to it or of another
+architecture than the image's (InvalidParameterValue, as EC2 words it);
+DescribeInstances reports their states and filters on instance-state-name.
+References: API_RunInstances.html, API_TerminateInstances.html,
+API_RegisterImage.html, API_DescribeImages.html,
+API_DescribeInstanceTypes.html, API_ProcessorInfo.html,
 Run_Instance_Idempotency.html. GET /_sim/state also lists instances and images.
 """
 
@@ -494,6 +500,19 @@ def handle_ec2(h, body):
 # launching, as when an answer is lost on the way back.
 
 PUBLIC_IMAGES = ("ami-0sim0000000000001",)  # boots anything: the workers' image
+# What DescribeInstanceTypes knows: type -> (supported architectures, vCPUs, MiB).
+INSTANCE_TYPES = {
+    "t2.micro": (["i386", "x86_64"], 1, 1024),
+    "t3.nano": (["x86_64"], 2, 512),
+    "t3.micro": (["x86_64"], 2, 1024),
+    "m5.large": (["x86_64"], 2, 8192),
+    "t4g.micro": (["arm64"], 2, 1024),
+    "m7g.large": (["arm64"], 2, 8192),
+    "mac1.metal": (["x86_64_mac"], 12, 32768),
+    "mac2.metal": (["arm64_mac"], 8, 16384),
+}
+# RegisterImage's ArchitectureValues.
+ARCHITECTURES = ("i386", "x86_64", "arm64", "x86_64_mac", "arm64_mac")
 IMAGES = {}  # id -> {"id", "region", "name", "state", "polls", "mappings": [(dev, snap, size)],
              #        "root", "arch", "virt", "ena", "tags", "time"}
 
@@ -564,6 +583,18 @@ def run_instances(h, region, form):
         if image not in PUBLIC_IMAGES and (not img or img["region"] != region):
             raise Ec2Error(400, "InvalidAMIID.NotFound", "The image id '[%s]' does not exist"
                            % image)
+        if itype not in INSTANCE_TYPES:
+            raise Ec2Error(400, "InvalidParameterValue",
+                           "Invalid value '%s' for InstanceType." % itype)
+        type_archs = INSTANCE_TYPES[itype][0]
+        if img and img["arch"] not in type_archs:
+            raise Ec2Error(400, "InvalidParameterValue",
+                           "The architecture '%s' of the specified instance type does not match "
+                           "the architecture '%s' of the specified AMI. Specify an instance type "
+                           "and an AMI that have matching architectures, and try again. You can "
+                           "use 'describe-instance-types' or 'describe-images' to discover the "
+                           "architecture of the instance type or AMI." % (
+                               type_archs[-1], img["arch"]))
         if img and img["state"] != "available":
             raise Ec2Error(400, "IncorrectInstanceState", "The image '%s' is not available"
                            % image)
@@ -625,8 +656,10 @@ def register_image(h, region, form):
     if any(m["name"] == name and m["region"] == region for m in IMAGES.values()):
         raise Ec2Error(400, "InvalidAMIName.Duplicate", "AMI name %s is already in use" % name)
     arch = form.get("Architecture", "i386")
-    if arch not in ("i386", "x86_64", "arm64"):
-        raise Ec2Error(400, "InvalidParameterValue", "Invalid Architecture %s" % arch)
+    if arch not in ARCHITECTURES:
+        raise Ec2Error(400, "InvalidParameterValue",
+                       "Value (%s) for parameter architecture is invalid. Valid values: %s"
+                       % (arch, ", ".join(ARCHITECTURES)))
     virt = form.get("VirtualizationType", "paravirtual")
     if virt not in ("hvm", "paravirtual"):
         raise Ec2Error(400, "InvalidParameterValue", "Invalid VirtualizationType %s" % virt)
@@ -692,8 +725,37 @@ def describe_images(h, region, form):
     return "<imagesSet>%s</imagesSet>" % "".join(out)
 
 
+def instance_type_xml(name):
+    archs, vcpus, mib = INSTANCE_TYPES[name]
+    return ("<item><instanceType>%s</instanceType><currentGeneration>true</currentGeneration>"
+            "<processorInfo><supportedArchitectures>%s</supportedArchitectures>"
+            "<manufacturer>%s</manufacturer></processorInfo>"
+            "<vCpuInfo><defaultVCpus>%d</defaultVCpus></vCpuInfo>"
+            "<memoryInfo><sizeInMiB>%d</sizeInMiB></memoryInfo></item>" % (
+                name, "".join("<item>%s</item>" % a for a in archs),
+                "AWS" if archs[0].startswith("arm64") else "Intel", vcpus, mib))
+
+
+def describe_instance_types(h, region, form):
+    names = indexed(form, "InstanceType")
+    missing = [n for n in names if n not in INSTANCE_TYPES]
+    if missing:
+        raise Ec2Error(400, "InvalidInstanceType",
+                       "The following supplied instance types do not exist: [%s]"
+                       % ", ".join(missing))
+    flt = filters(form)
+    chosen = [n for n in sorted(INSTANCE_TYPES) if (not names or n in names) and match_filters(
+        {}, flt, {"instance-type": n,
+                  "processor-info.supported-architecture": INSTANCE_TYPES[n][0]})]
+    page, nxt = paginate(form, chosen)
+    return "<instanceTypeSet>%s</instanceTypeSet>%s" % (
+        "".join(instance_type_xml(n) for n in page),
+        "<nextToken>%s</nextToken>" % nxt if nxt else "")
+
+
 COMPUTE_ACTIONS = {"RunInstances": run_instances, "TerminateInstances": terminate_instances,
-                   "RegisterImage": register_image, "DescribeImages": describe_images}
+                   "RegisterImage": register_image, "DescribeImages": describe_images,
+                   "DescribeInstanceTypes": describe_instance_types}
 
 
 # ---------------------------------------------------------- EBS direct ----

@@ -8,8 +8,10 @@ or times out; a RunInstances whose answer is lost (a 503 after the
 simulator launched) is repeated with its client token and launches one
 instance; list/reap/terminate find workers by their tags and reap only the
 expired; `snapshot restore` registers an AMI with one device per snapshot
-and, with --launch, boots a running instance from it; errors are clear;
-no secret reaches any output.
+and, with --launch, boots a running instance from it; the image is arm64
+when asked for or when the launch size class is Graviton (m7g.large), and a
+size class that cannot run it is refused before RegisterImage; errors are
+clear; no secret reaches any output.
 """
 
 import json
@@ -250,6 +252,8 @@ def run_all(cli, sim, work):
               == sorted([root, data]), "its disks come from the two snapshots")
         check((inst.get("tags") or {}).get("Name") == "web-launched", "instance named")
 
+    check_architectures(cp, sim, ec2, root, data)
+
     # ---- errors ----
     images_before = len(sim.state()["images"])
     p = cp("snapshot", "restore", root, "--launch")
@@ -271,6 +275,115 @@ def run_all(cli, sim, work):
 
     leaked = [o for o in outputs if SECRET in o]
     check(not leaked, "no secret in any output")
+
+
+def check_architectures(cp, sim, ec2, root, data):
+    """arm64 images: derived from the launch size class, asked for, or refused early."""
+    def arch_of(image_id):
+        return ec2.describe_images(ImageIds=[image_id])["Images"][0].get("Architecture")
+
+    def actions():
+        return sim.state()["calls"]["actions"]
+
+    # The simulator answers as EC2 does, through botocore's own parser.
+    t = ec2.describe_instance_types(InstanceTypes=["m7g.large", "t3.micro"])["InstanceTypes"]
+    check({i["InstanceType"]: i["ProcessorInfo"]["SupportedArchitectures"] for i in t}
+          == {"m7g.large": ["arm64"], "t3.micro": ["x86_64"]},
+          "DescribeInstanceTypes gives each type's architectures: %s" % t)
+    try:
+        ec2.describe_instance_types(InstanceTypes=["z9.huge"])
+        code = None
+    except ec2.exceptions.ClientError as e:
+        code = e.response["Error"]["Code"]
+    check(code == "InvalidInstanceType", "an unknown instance type is InvalidInstanceType: %s"
+          % code)
+
+    # Default: no --architecture, no --launch: x86_64 as before, no type looked up.
+    before = len(actions())
+    p = cp("--json", "snapshot", "restore", root, "--name", "web-default-arch")
+    made = parse(p.stdout)
+    check(p.returncode == 0 and len(made) == 1 and arch_of(made[0]["id"]) == "x86_64"
+          and "DescribeInstanceTypes" not in actions()[before:],
+          "without --architecture or --launch the image is x86_64: %s %s"
+          % (made, p.stderr[-300:]))
+
+    # Derived: --launch on a Graviton size class makes an arm64 image and boots it.
+    before = len(actions())
+    p = cp("--json", "snapshot", "restore", root, "--data-snapshot", data, "--name",
+           "web-graviton", "--launch", "--size-class", "m7g.large")
+    made = parse(p.stdout)
+    check(p.returncode == 0 and len(made) == 2 and made[0]["id"].startswith("ami-")
+          and made[1]["id"].startswith("i-"),
+          "--launch --size-class m7g.large gives an image and an instance: %s %s"
+          % (made, p.stderr[-300:]))
+    if len(made) == 2:
+        check(arch_of(made[0]["id"]) == "arm64",
+              "the image made for m7g.large is arm64: %s" % arch_of(made[0]["id"]))
+        inst = sim.state()["instances"].get(made[1]["id"], {})
+        check(inst.get("state") == "running" and inst.get("type") == "m7g.large"
+              and inst.get("image") == made[0]["id"],
+              "an m7g.large instance runs from it: %s" % inst)
+        seen = actions()[before:]
+        check("DescribeInstanceTypes" in seen and seen.index("DescribeInstanceTypes")
+              < seen.index("RegisterImage"),
+              "the size class was looked up before registering: %s" % seen)
+
+    # Asked for, without launch: arm64 whatever the default would be.
+    before = len(actions())
+    p = cp("--json", "snapshot", "restore", root, "--name", "web-arm-image",
+           "--architecture", "arm64")
+    made = parse(p.stdout)
+    check(p.returncode == 0 and len(made) == 1 and arch_of(made[0]["id"]) == "arm64"
+          and "DescribeInstanceTypes" not in actions()[before:],
+          "--architecture arm64 without --launch makes an arm64 image: %s %s"
+          % (made, p.stderr[-300:]))
+    arm_image = made[0]["id"] if made else None
+
+    # Asked for and launchable: an explicit arm64 on t4g.micro.
+    p = cp("--json", "snapshot", "restore", root, "--name", "web-arm-t4g", "--architecture",
+           "arm64", "--launch", "--size-class", "t4g.micro")
+    made = parse(p.stdout)
+    check(p.returncode == 0 and len(made) == 2 and arch_of(made[0]["id"]) == "arm64"
+          and sim.state()["instances"].get(made[1]["id"], {}).get("type") == "t4g.micro",
+          "--architecture arm64 --launch --size-class t4g.micro works: %s %s"
+          % (made, p.stderr[-300:]))
+
+    # EC2 refuses a mismatched launch only after the image exists; we refuse before.
+    if arm_image:
+        try:
+            ec2.run_instances(ImageId=arm_image, InstanceType="t3.micro", MinCount=1,
+                              MaxCount=1)
+            err = None
+        except ec2.exceptions.ClientError as e:
+            err = e.response["Error"]
+        check(err and err["Code"] == "InvalidParameterValue"
+              and "architecture 'x86_64' of the specified instance type" in err["Message"]
+              and "'arm64' of the specified AMI" in err["Message"],
+              "the simulator's RunInstances refuses an x86_64 type for an arm64 image: %s"
+              % err)
+
+    refusals = [
+        (["--architecture", "arm64", "--launch", "--size-class", "t3.micro"],
+         ["t3.micro", "arm64", "x86_64"], "arm64 asked for with an x86_64 size class"),
+        (["--architecture", "x86_64", "--launch", "--size-class", "m7g.large"],
+         ["m7g.large", "x86_64", "arm64"], "x86_64 asked for with an arm64 size class"),
+        (["--launch", "--size-class", "mac1.metal"], ["mac1.metal", "x86_64_mac"],
+         "a size class that runs neither x86_64 nor arm64"),
+        (["--launch", "--size-class", "z9.huge"], ["z9.huge"], "an unknown size class"),
+        (["--architecture", "sparc"], ["sparc", "x86_64", "arm64"], "an unknown architecture"),
+        (["--architecture", "sparc", "--launch", "--size-class", "m5.large"],
+         ["sparc", "x86_64", "arm64"], "an unknown architecture with --launch"),
+    ]
+    for i, (args, named, what) in enumerate(refusals):
+        before = len(actions())
+        images_before = len(sim.state()["images"])
+        p = cp("snapshot", "restore", root, "--name", "web-refused-%d" % i, *args)
+        seen = actions()[before:]
+        check(p.returncode in (1, 2) and all(n in p.stderr for n in named)
+              and "RegisterImage" not in seen and "RunInstances" not in seen
+              and len(sim.state()["images"]) == images_before,
+              "%s is refused before RegisterImage, naming %s: rc %d, %s, calls %s"
+              % (what, named, p.returncode, p.stderr[-400:], seen))
 
 
 def parse(text):
