@@ -297,10 +297,17 @@ static cp_worker_state state_of(const local_cloud *cloud, const worker_rec *r)
 	if (file_exists(cloud, r->id, "terminated"))
 		return CP_WORKER_TERMINATED;
 	int status = exit_status(cloud, r->id);
+	if (status < 0) {
+		if (leader(r) == LEADER_ALIVE)
+			return CP_WORKER_RUNNING;
+		/* The wrapper publishes its status before it exits: look again, since it
+		 * may have done both between our two looks. */
+		status = exit_status(cloud, r->id);
+	}
 	if (status >= 0)
 		return status == 0 ? CP_WORKER_FINISHED : CP_WORKER_FAILED;
 	/* Gone without a status: killed from outside, or the wrapper could not start. */
-	return leader(r) == LEADER_ALIVE ? CP_WORKER_RUNNING : CP_WORKER_FAILED;
+	return CP_WORKER_FAILED;
 }
 
 static int emit(const local_cloud *cloud, const worker_rec *r, cp_worker_state state,
