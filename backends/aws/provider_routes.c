@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 static const aws_service *const services[] = {
 	&aws_service_ec2,
@@ -189,7 +190,8 @@ static int check_keys(const char *id, const void *list, size_t n, key_at_fn at, 
 					    "aws: tag %zu for '%s' has an empty key; give %s with "
 					    "a non-empty KEY",
 					    i + 1, id, give);
-		if (!strncmp(key, "aws:", 4))
+		/* AWS reserves the prefix in any case: aws:, AWS:, Aws:... */
+		if (!strncasecmp(key, "aws:", 4))
 			return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
 					    "aws: tag key '%s' for '%s' starts with 'aws:', which "
 					    "AWS reserves for its own tags (never set or removed "

@@ -187,6 +187,8 @@ def run_all(cli, moto, sim):
           "a key given twice is refused (CP_EINVALID): %s" % err.strip()[-250:])
     ok, err = refused(vol, "aws:x")
     check(ok and "reserves" in err and vol in err, "an aws: key is refused for EC2 too")
+    ok, err = refused(vol, "AWS:Name")
+    check(ok and "reserves" in err, "the reserved prefix in capitals too: %s" % err.strip()[-200:])
     check(len(sim.call("/_sim/state")["calls"]) == calls, "refused keys reach no API")
     check(targets[efs_arn]().get("team") == "ops", "and nothing was removed")
 
