@@ -1,4 +1,8 @@
-/* EC2 (instances, EBS volumes and snapshots) as one of the provider's services. */
+/*
+ * EC2 (instances, EBS volumes and snapshots) as one of the provider's
+ * services; machine images (ami-, which `snapshot restore` makes) as
+ * another that only takes tags, so every other call on an image says so.
+ */
 #include "provider_aws.h"
 
 #include <string.h>
@@ -61,6 +65,18 @@ const aws_service aws_service_ec2 = {
 	.snapshot_delete = snapshot_delete,
 	.snapshot_copy = snapshot_copy,
 	.resource_restore = ec2_image_restore,
+	.tag = tag,
+	.untag = ec2_untag,
+};
+
+static int ec2_image_owns(const char *id)
+{
+	return has_prefix(id, "ami-");
+}
+
+const aws_service aws_service_ec2_images = {
+	.name = "EC2 images",
+	.owns = ec2_image_owns,
 	.tag = tag,
 	.untag = ec2_untag,
 };

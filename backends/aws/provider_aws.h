@@ -86,6 +86,7 @@ typedef struct aws_service {
 
 /* One line per service in provider_routes.c's table. */
 extern const aws_service aws_service_ec2;
+extern const aws_service aws_service_ec2_images;
 extern const aws_service aws_service_rds;
 extern const aws_service aws_service_redshift;
 extern const aws_service aws_service_backup;

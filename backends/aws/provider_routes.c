@@ -13,10 +13,8 @@
 #include <strings.h>
 
 static const aws_service *const services[] = {
-	&aws_service_ec2,
-	&aws_service_rds,
-	&aws_service_redshift,
-	&aws_service_backup,
+	&aws_service_ec2,      &aws_service_ec2_images, &aws_service_rds,
+	&aws_service_redshift, &aws_service_backup,
 };
 
 #define NSERVICES (sizeof(services) / sizeof(services[0]))
@@ -33,8 +31,8 @@ static int unknown_id(const char *id, const char *what)
 {
 	return cp_error_set(CP_ENOTFOUND, CP_ERRCLASS_PROVIDER,
 			    "aws: '%s' is not a %s this provider knows; use an EC2 id (i-..., "
-			    "vol-..., snap-...) or the ARN `cloudprotect --provider aws inventory "
-			    "--json` or `snapshots` prints",
+			    "vol-..., snap-..., ami-...) or the ARN `cloudprotect --provider aws "
+			    "inventory --json` or `snapshots` prints",
 			    id, what);
 }
 

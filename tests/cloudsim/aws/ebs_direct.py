@@ -309,9 +309,9 @@ def volume_xml(v):
 
 
 def tag_target(form):
-    """The snapshot, volume or instance ResourceId.1 names (CreateTags, DeleteTags)."""
+    """The snapshot, volume, instance or image ResourceId.1 names (CreateTags, DeleteTags)."""
     rid = form.get("ResourceId.1", "")
-    target = SNAPSHOTS.get(rid) or VOLUMES.get(rid) or INSTANCES.get(rid)
+    target = SNAPSHOTS.get(rid) or VOLUMES.get(rid) or INSTANCES.get(rid) or IMAGES.get(rid)
     if not target:
         raise Ec2Error(400, "InvalidID", "The ID '%s' is not valid" % rid)
     return target

@@ -235,6 +235,19 @@ def run_all(cli, sim, work):
     check(img.get("arch") == "x86_64" and img.get("virt") == "hvm" and img.get("ena")
           and img.get("tags") == {"restored-from": "i-0web"},
           "image is hvm/x86_64 with ENA and the tags: %s" % img)
+    if made:
+        ami = made[0]["id"]
+        p = cp("tag", ami, "owner=ops", "tier=gold")
+        q = cp("untag", ami, "restored-from")
+        tags = {t["Key"]: t["Value"] for t in
+                ec2.describe_images(ImageIds=[ami])["Images"][0].get("Tags", [])}
+        check(p.returncode == 0 and q.returncode == 0
+              and tags == {"owner": "ops", "tier": "gold"},
+              "an image takes tag and untag: %s %s %s" % (tags, p.stderr[-200:], q.stderr[-200:]))
+        p = cp("snapshot", "delete", ami)
+        check(p.returncode != 0 and "EC2 images" in p.stderr and "does not support" in p.stderr,
+              "other calls on an image say the images service does not take them: %s"
+              % p.stderr[-200:])
 
     p = cp("--json", "snapshot", "restore", root, "--data-snapshot", data, "--name",
            "web-launched", "--launch", "--size-class", "m5.large", "--subnet", "subnet-0web")
