@@ -12,6 +12,7 @@
  * A writer refers to its provider's state: free it before the provider.
  */
 #include "error.h"
+#include "file_target.h"
 #include "fs.h"
 #include "local_cloud.h"
 
@@ -31,6 +32,7 @@ typedef struct {
 	local_tags tags;
 	char *img_path, *cbt_path;
 	int fd;
+	cp_file_target *target; /* writes the image fast (direct, queued) */
 	int committed;
 } disk_writer;
 
@@ -42,7 +44,7 @@ static int writer_write(cp_block_writer *self, uint64_t offset, const void *buf,
 		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
 				    "disk '%s' is committed; write to it with cp_local_disk_write",
 				    w->id);
-	return cp_fs_pwrite_full(w->fd, buf, len, offset, w->img_path);
+	return cp_file_target_write(w->target, offset, buf, len);
 }
 
 static int writer_commit(cp_block_writer *self, char **id_out)
@@ -51,10 +53,12 @@ static int writer_commit(cp_block_writer *self, char **id_out)
 	if (w->committed)
 		return cp_error_set(CP_EINVALID, CP_ERRCLASS_INVALID,
 				    "disk '%s' was already committed", w->id);
+	int rc = cp_file_target_finish(w->target);
+	if (rc)
+		return rc;
 	if (fsync(w->fd))
 		return cp_error_set_os(CP_EIO, errno, "cannot flush new disk '%s'", w->img_path);
 	local_lock instance = LOCAL_LOCK_INIT;
-	int rc = 0;
 	if (w->attach_to)
 		rc = local_lock_instance_for_attach(&instance, w->cloud, w->attach_to);
 	local_disk rec = {0};
@@ -79,6 +83,7 @@ static int writer_commit(cp_block_writer *self, char **id_out)
 static void writer_free(cp_block_writer *self)
 {
 	disk_writer *w = (disk_writer *)self;
+	cp_file_target_free(w->target);
 	if (w->fd >= 0)
 		close(w->fd);
 	if (!w->committed) {
@@ -139,6 +144,10 @@ static int make_files(disk_writer *w, uint64_t size)
 		rc = fill_garbage(w, size);
 	if (!rc)
 		rc = local_cbt_create(w->cbt_path, size);
+	/* The garbage stands for what an encrypted volume holds where nothing was written: keep it. */
+	if (!rc)
+		rc = cp_file_target_open(&w->target, w->fd, w->img_path, size,
+					 !w->cloud->garbage_unwritten);
 	return rc;
 }
 
