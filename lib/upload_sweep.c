@@ -91,9 +91,9 @@ static int parse_page(sweep *s, const cp_buf *body, int *more)
 	return rc;
 }
 
-static int page_query(cp_buf *q, const char *full_prefix, const sweep *s)
+static int page_query(cp_buf *q, const char *root, const char *prefix, const sweep *s)
 {
-	int rc = cp_objstore_list_query(q, "uploads&prefix=", full_prefix, "", "key-marker",
+	int rc = cp_objstore_list_query(q, "uploads&prefix=", root, prefix, "key-marker",
 					s->key_marker);
 	if (!rc && s->id_marker) {
 		rc = cp_buf_put(q, "&upload-id-marker=", 18);
@@ -102,15 +102,15 @@ static int page_query(cp_buf *q, const char *full_prefix, const sweep *s)
 	return rc;
 }
 
-int cp_upload_sweep_run(const cp_upload_sweep *sw, const char *full_prefix, int64_t older_than,
-			uint64_t *count)
+int cp_upload_sweep_run(const cp_upload_sweep *sw, const char *root, const char *prefix,
+			int64_t older_than, uint64_t *count)
 {
 	sweep s = {.sw = sw, .older_than = older_than};
 	int rc = 0;
 	/* A bound on pages, in case a service repeats its markers forever. */
 	for (int more = 1, pages = 0; !rc && more && pages < 100000; pages++) {
 		cp_buf q = CP_BUF_INIT, body = CP_BUF_INIT;
-		rc = page_query(&q, full_prefix, &s);
+		rc = page_query(&q, root, prefix, &s);
 		rc = rc ? rc : sw->list(sw->store, q.ptr, &body);
 		rc = rc ? rc : parse_page(&s, &body, &more);
 		cp_buf_dispose(&q);

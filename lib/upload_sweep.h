@@ -25,11 +25,12 @@ typedef struct cp_upload_sweep {
 } cp_upload_sweep;
 
 /*
- * Abort every upload under full_prefix (the bucket-relative key prefix)
- * that started before older_than (Unix seconds); *count gets how many
- * were aborted, even when a later page fails.
+ * Abort every upload under root + prefix (the store's root in the bucket,
+ * then the repository-relative prefix) that started before older_than
+ * (Unix seconds); *count gets how many were aborted, even when a later
+ * page fails.
  */
-int cp_upload_sweep_run(const cp_upload_sweep *sw, const char *full_prefix, int64_t older_than,
-			uint64_t *count);
+int cp_upload_sweep_run(const cp_upload_sweep *sw, const char *root, const char *prefix,
+			int64_t older_than, uint64_t *count);
 
 #endif

@@ -60,12 +60,5 @@ int s3_abort_stale_uploads(void *state, const char *prefix, int64_t older_than, 
 	char what[300];
 	snprintf(what, sizeof(what), "S3 ListMultipartUploads on bucket '%s'", s->bucket);
 	cp_upload_sweep sw = {s, list_page, abort_one, what, s->endpoint};
-	cp_buf full = CP_BUF_INIT;
-	int rc = cp_buf_put(&full, s->root, strlen(s->root));
-	rc = rc ? rc : cp_buf_put(&full, prefix, strlen(prefix));
-	*count = 0;
-	/* cp_buf_put leaves ptr NULL for an empty string. */
-	rc = rc ? rc : cp_upload_sweep_run(&sw, full.ptr ? full.ptr : "", older_than, count);
-	cp_buf_dispose(&full);
-	return rc;
+	return cp_upload_sweep_run(&sw, s->root, prefix, older_than, count);
 }

@@ -69,12 +69,5 @@ int gcs_abort_stale_uploads(void *state, const char *prefix, int64_t older_than,
 	char what[300];
 	snprintf(what, sizeof(what), "GCS list of multipart uploads in bucket '%s'", s->bucket);
 	cp_upload_sweep sw = {s, list_page, abort_one, what, s->endpoint};
-	cp_buf full = CP_BUF_INIT;
-	int rc = cp_buf_put(&full, s->prefix, strlen(s->prefix));
-	rc = rc ? rc : cp_buf_put(&full, prefix, strlen(prefix));
-	*count = 0;
-	/* cp_buf_put leaves ptr NULL for an empty string. */
-	rc = rc ? rc : cp_upload_sweep_run(&sw, full.ptr ? full.ptr : "", older_than, count);
-	cp_buf_dispose(&full);
-	return rc;
+	return cp_upload_sweep_run(&sw, s->prefix, prefix, older_than, count);
 }
