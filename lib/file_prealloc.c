@@ -94,11 +94,11 @@ int cp_file_prealloc_finish(cp_file_prealloc *p, const char *path)
 {
 	uint64_t nwindows = p->size / WINDOW_SIZE + (p->size % WINDOW_SIZE != 0);
 	uint64_t per_window = WINDOW_SIZE / p->block;
+	uint64_t nblocks = p->size / p->block + (p->size % p->block != 0);
 	for (uint64_t w = 0; w < nwindows; w++) {
 		if (atomic_load(&p->windows[w]) != WINDOW_ALLOCATED)
 			continue;
 		uint64_t b = w * per_window, last = b + per_window;
-		uint64_t nblocks = p->size / p->block + (p->size % p->block != 0);
 		if (last > nblocks)
 			last = nblocks;
 		while (b < last) {

@@ -24,7 +24,7 @@
 
 typedef struct {
 	cp_block_writer *target;
-	const cp_manifest *m;
+	cp_manifest *m; /* loaded by prepare_worker */
 	cp_bitmap holes;
 	pthread_mutex_t mu;
 	uint64_t cursor;
@@ -38,7 +38,6 @@ typedef struct {
 	const char *backup_id;
 	char *id; /* the backup's full id */
 	cp_repo_lock *lock;
-	cp_manifest *manifest;
 } restore_job;
 
 static int write_chunk(void *arg, unsigned int worker, uint64_t index, const uint8_t id[CP_ID_LEN],
@@ -96,7 +95,7 @@ static int prepare_worker(void *arg, unsigned int index)
 	if (!rc)
 		rc = cp_repo_index_refresh(j->repo);
 	if (!rc)
-		rc = cp_repo_manifest_load(j->repo, j->id, 0, 0, j->manifest);
+		rc = cp_repo_manifest_load(j->repo, j->id, 0, 0, j->m);
 	return rc;
 }
 
@@ -122,7 +121,6 @@ int cp_restore(cp_repository *repo, const char *backup_id, cp_block_writer *targ
 	cp_manifest m;
 	memset(&m, 0, sizeof(m));
 	j.m = &m;
-	j.manifest = &m;
 	unsigned int threads = cp_workers_for_fetching(repo->ctx, opts->threads);
 
 	int rc = cp_workers_run(1, prepare_worker, restore_tick, &j, &j.failure);
