@@ -17,10 +17,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SIM = os.path.join(HERE, "..", "..", "cloudsim", "aws", "ebs_direct.py")
+sys.path.insert(0, os.path.join(HERE, "..", "..", "cloudsim", "aws"))
+from sim_process import SimProcess  # noqa: E402
+
 KEY, SECRET = "AKIASIMFULL0001", "sim-secret-full-SHOULDNOTLEAK"
 LKEY, LSECRET = "AKIASIMLIMITED01", "sim-secret-limited-SHOULDNOTLEAK"
 FAILS = []
@@ -32,24 +33,9 @@ def check(cond, what):
         FAILS.append(what)
 
 
-class Sim:
-    def __init__(self):
-        self.proc = subprocess.Popen(
-            [sys.executable, SIM, "--key", KEY + ":" + SECRET, "--limited-key",
-             LKEY + ":" + LSECRET], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        self.url = "http://127.0.0.1:%d" % int(line.split()[1])
-
-    def call(self, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data,
-                                     method="POST" if data is not None else "GET")
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.loads(r.read())
-
-    def stop(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
+def Sim():
+    return SimProcess("ebs_direct.py", "--key", KEY + ":" + SECRET, "--limited-key",
+                      LKEY + ":" + LSECRET)
 
 
 def main():

@@ -23,13 +23,13 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 CLOUDSIM = os.path.join(HERE, "..", "..", "cloudsim", "aws")
 sys.path.insert(0, CLOUDSIM)
 
 from moto_server import MotoServer  # noqa: E402
+from sim_process import SimProcess  # noqa: E402
 
 ACCOUNT = "123456789012"
 ROLE = "arn:aws:iam::123456789012:role/service-role/AWSBackupDefaultServiceRole"
@@ -43,30 +43,15 @@ def check(cond, what):
         FAILS.append(what)
 
 
-class BackupSim:
+class BackupSim(SimProcess):
     def __init__(self, moto):
         keyspec = moto.key_id + ":" + moto.secret
-        self.proc = subprocess.Popen(
-            [sys.executable, os.path.join(CLOUDSIM, "backup.py"), "--key", keyspec,
-             "--moto", moto.url, "--moto-key", keyspec],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        self.url = "http://127.0.0.1:%d" % int(line.split()[1])
-
-    def call(self, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data,
-                                     method="POST" if data is not None else "GET")
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.loads(r.read())
+        super().__init__("backup.py", "--key", keyspec, "--moto", moto.url, "--moto-key",
+                         keyspec)
 
     def calls(self, op, region=None):
-        return [c for c in self.call("/_sim/state")["calls"]
+        return [c for c in self.state()["calls"]
                 if c[0] == op and (region is None or c[1] == region)]
-
-    def stop(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
 
 
 def sim_client(moto, sim, service):

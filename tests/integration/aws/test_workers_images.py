@@ -21,12 +21,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 import botocore.session
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-SIM = os.path.join(HERE, "..", "..", "cloudsim", "aws", "ebs_direct.py")
+sys.path.insert(0, os.path.join(HERE, "..", "..", "cloudsim", "aws"))
+from sim_process import SimProcess  # noqa: E402
+
 KEY, SECRET = "AKIASIMWORKER001", "sim-secret-worker-SHOULDNOTLEAK"
 IMAGE = "ami-0sim0000000000001"
 FAILS = []
@@ -38,31 +39,11 @@ def check(cond, what):
         FAILS.append(what)
 
 
-class Sim:
-    def __init__(self):
-        self.proc = subprocess.Popen([sys.executable, SIM, "--key", KEY + ":" + SECRET],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-        line = self.proc.stdout.readline()
-        self.url = "http://127.0.0.1:%d" % int(line.split()[1])
-
-    def call(self, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data,
-                                     method="POST" if data is not None else "GET")
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.loads(r.read())
-
-    def state(self):
-        return self.call("/_sim/state")
-
-    def stop(self):
-        self.proc.stdin.close()
-        self.proc.wait(timeout=10)
 
 
 def main():
     cli = sys.argv[1]
-    sim = Sim()
+    sim = SimProcess("ebs_direct.py", "--key", KEY + ":" + SECRET)
     work = tempfile.mkdtemp(prefix="cpworkers-")
     try:
         run_all(cli, sim, work)
